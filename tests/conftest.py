@@ -1,0 +1,87 @@
+"""Shared fixtures: a fresh operational database per test on SQLite and, when reachable, PostgreSQL.
+
+PostgreSQL tests create and drop their own database. Locally they are skipped when no server
+answers; with ``CI=true`` an unreachable server fails them, so CI can never pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from core.db import make_engine
+from core.settings import get_settings
+from ops.migrate import upgrade_to_head
+
+PG_ADMIN_DSN = os.environ.get(
+    "REPAIRLENS_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
+
+
+def _pg_admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL unreachable at {PG_ADMIN_DSN!r}: {error}".splitlines()[0]
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI must run the PostgreSQL tests)")
+        pytest.skip(message)
+
+
+def _pg_url(dbname: str) -> str:
+    params = dict(part.split("=", 1) for part in PG_ADMIN_DSN.split())
+    host, port, user = params.get("host", "127.0.0.1"), params.get("port", "5432"), params["user"]
+    return f"postgresql+psycopg://{user}@{host}:{port}/{dbname}"
+
+
+def create_pg_database() -> tuple[str, str]:
+    """Create an empty PostgreSQL database; returns (name, SQLAlchemy URL)."""
+    name = f"repairlens_test_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return name, _pg_url(name)
+
+
+def drop_pg_database(name: str) -> None:
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_ops_url(request, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty operational database (no tables), on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ops.sqlite'}"
+        return
+    name, url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture
+def ops_engine(empty_ops_url: str) -> Iterator[Engine]:
+    """A migrated, empty operational database on each engine."""
+    engine = make_engine(empty_ops_url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private REPAIRLENS_DATA_DIR for the test, with settings re-read."""
+    directory = tmp_path / "var"
+    directory.mkdir()
+    monkeypatch.setenv("REPAIRLENS_DATA_DIR", str(directory))
+    monkeypatch.delenv("REPAIRLENS_OPS_DB_URL", raising=False)
+    get_settings.cache_clear()
+    yield directory
+    get_settings.cache_clear()
