@@ -1,0 +1,7 @@
+"""The one error the forecasting engine raises for input it cannot use."""
+
+from __future__ import annotations
+
+
+class ForecastInputError(ValueError):
+    """Input the forecasting engine cannot use; the message is one line saying what to fix."""
