@@ -1,0 +1,220 @@
+"""ETL speed on a 1M-repair history in PostgreSQL, against ``psql COPY`` of the same tables.
+
+    .venv/bin/python benchmarks/bench_etl.py                  # generate, measure, drop the database
+    .venv/bin/python benchmarks/bench_etl.py --keep-db bench  # keep (or reuse) database "bench"
+
+Steps, all in one run so the ratios compare like with like on the same machine state:
+
+1. create a PostgreSQL database and fill it with ``generate_history`` (1M repairs, 12 stores,
+   5 years, seed 7) — skipped when ``--keep-db`` names a database that already has it;
+2. baseline: ``psql -c "COPY <table> TO STDOUT" > /dev/null`` for every table the ETL reads;
+3. full ETL (``run_etl(full=True)``) in a child process under ``/usr/bin/time -v``;
+4. change 1 % of the repairs (a price correction, ``updated_at`` bumped), then an incremental ETL,
+   also under ``/usr/bin/time -v``;
+5. print the figures as the Markdown of the "## ETL" section of benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.db import make_engine  # noqa: E402
+from ops.migrate import upgrade_to_head  # noqa: E402
+from ops.schema import TABLES_IN_LOAD_ORDER  # noqa: E402
+
+ADMIN_DSN = os.environ.get("REPAIRLENS_BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres")
+CHILD = """
+import json, sys
+from core.settings import get_settings
+from pipelines.run import run_etl
+summary = run_etl(get_settings(), full=sys.argv[1] == "full")
+print("SUMMARY " + json.dumps({"duration_s": summary.duration_s, "rows_read": summary.rows_read,
+      "rows_written": summary.rows_written, "rows_quarantined": summary.rows_quarantined}))
+"""
+
+
+def admin() -> psycopg.Connection:
+    return psycopg.connect(f"{ADMIN_DSN} dbname=postgres", autocommit=True)
+
+
+def database_url(name: str) -> str:
+    params = dict(part.split("=", 1) for part in ADMIN_DSN.split())
+    return f"postgresql+psycopg://{params['user']}@{params['host']}:{params['port']}/{name}"
+
+
+def ensure_history(name: str, repairs: int) -> None:
+    with admin() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(database_url(name))
+    try:
+        upgrade_to_head(engine)
+        with engine.connect() as conn:
+            has_history = conn.exec_driver_sql("SELECT count(*) FROM repairs").scalar()
+        if has_history:
+            print(f"reusing {name}: {has_history:,} repairs", flush=True)
+            return
+        from data.generator import GeneratorConfig, generate_history
+
+        started = time.perf_counter()
+        written = generate_history(
+            engine, GeneratorConfig(repairs=repairs, stores=12, years=5, seed=7)
+        )
+        print(f"generated in {time.perf_counter() - started:.0f}s: {written}", flush=True)
+    finally:
+        engine.dispose()
+    with psycopg.connect(f"{ADMIN_DSN} dbname={name}", autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def copy_baseline(name: str) -> float:
+    """Seconds for psql to COPY every ops table to /dev/null."""
+    params = dict(part.split("=", 1) for part in ADMIN_DSN.split())
+    started = time.perf_counter()
+    for table in TABLES_IN_LOAD_ORDER:
+        with open(os.devnull, "wb") as devnull:
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    params["host"],
+                    "-p",
+                    params["port"],
+                    "-U",
+                    params["user"],
+                    "-d",
+                    name,
+                    "-c",
+                    f'COPY "{table}" TO STDOUT',
+                ],
+                stdout=devnull,
+                check=True,
+            )
+    return time.perf_counter() - started
+
+
+def timed_etl(name: str, data_dir: Path, mode: str) -> dict:
+    """Run the ETL in a child under /usr/bin/time -v; its summary plus wall time and peak RSS."""
+    env = {
+        **os.environ,
+        "REPAIRLENS_DATA_DIR": str(data_dir),
+        "REPAIRLENS_OPS_DB_URL": database_url(name),
+        "PYTHONPATH": str(ROOT),
+    }
+    started = time.perf_counter()
+    completed = subprocess.run(
+        ["/usr/bin/time", "-v", sys.executable, "-c", CHILD, mode],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"{mode} ETL failed:\n{completed.stdout}\n{completed.stderr[-3000:]}")
+    summary = json.loads(completed.stdout.split("SUMMARY ", 1)[1])
+    peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)[1])
+    return {**summary, "wall_s": wall, "peak_rss_mib": peak_kib / 1024}
+
+
+def change_one_percent(name: str) -> int:
+    with psycopg.connect(f"{ADMIN_DSN} dbname={name}", autocommit=True) as conn:
+        return conn.execute(
+            "UPDATE repairs SET final_price_eur = final_price_eur + 1, "
+            "updated_at = (now() AT TIME ZONE 'utc') WHERE id % 100 = 0"
+        ).rowcount
+
+
+def table_sizes(name: str) -> dict[str, int]:
+    with psycopg.connect(f"{ADMIN_DSN} dbname={name}") as conn:
+        return {
+            t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+            for t in TABLES_IN_LOAD_ORDER
+        }
+
+
+def report(
+    sizes: dict[str, int],
+    copy_s: float,
+    full: dict,
+    incremental: dict,
+    changed: int,
+    warehouse_mib: float,
+) -> str:
+    rows = sum(sizes.values())
+    return "\n".join(
+        [
+            "## ETL",
+            "",
+            f"Measured {dt.date.today().isoformat()} on this project's machine (2 cores, 24 GiB), "
+            "PostgreSQL 15 on localhost, with",
+            "`.venv/bin/python benchmarks/bench_etl.py` (generates the history with "
+            "`GeneratorConfig(repairs=1_000_000, stores=12, years=5, seed=7)`).",
+            "",
+            f"History: {sizes['repairs']:,} repairs, {rows:,} rows in {len(sizes)} tables "
+            f"(largest: repair_status_events {sizes['repair_status_events']:,}).",
+            "",
+            "| run | time | vs. baseline | peak RSS |",
+            "|---|---|---|---|",
+            f'| baseline: `psql -c "COPY … TO STDOUT" > /dev/null`, every table | {copy_s:.1f} s '
+            "| 1× | — |",
+            f"| full ETL (`run_etl(full=True)`) | {full['wall_s']:.1f} s | "
+            f"{full['wall_s'] / copy_s:.1f}× COPY | {full['peak_rss_mib']:,.0f} MiB |",
+            f"| incremental ETL after {changed:,} repairs (1 %) changed | "
+            f"{incremental['wall_s']:.1f} s | {100 * incremental['wall_s'] / full['wall_s']:.1f} % "
+            f"of full | {incremental['peak_rss_mib']:,.0f} MiB |",
+            "",
+            f"Times are wall clock of the whole process (Python start-up included); the published "
+            f"warehouse is {warehouse_mib:,.0f} MiB. Full run: {full['rows_read']:,} rows read, "
+            f"{full['rows_written']:,} written, {full['rows_quarantined']:,} quarantined. "
+            f"Incremental: {incremental['rows_read']:,} read, "
+            f"{incremental['rows_written']:,} written.",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keep-db", help="database name to create or reuse, and keep")
+    parser.add_argument("--repairs", type=int, default=1_000_000)
+    args = parser.parse_args()
+    name = args.keep_db or f"repairlens_bench_{os.getpid()}"
+    try:
+        ensure_history(name, args.repairs)
+        sizes = table_sizes(name)
+        with tempfile.TemporaryDirectory(prefix="bench-etl-") as tmp:
+            data_dir = Path(tmp)
+            copy_s = copy_baseline(name)
+            print(f"COPY baseline: {copy_s:.2f}s", flush=True)
+            full = timed_etl(name, data_dir, "full")
+            print(f"full: {full}", flush=True)
+            changed = change_one_percent(name)
+            incremental = timed_etl(name, data_dir, "incremental")
+            print(f"incremental: {incremental}", flush=True)
+            warehouse_mib = (data_dir / "warehouse.duckdb").stat().st_size / 2**20
+        print()
+        print(report(sizes, copy_s, full, incremental, changed, warehouse_mib))
+    finally:
+        if not args.keep_db:
+            with admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

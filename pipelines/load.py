@@ -1,0 +1,249 @@
+"""Idempotent writes into the private warehouse copy (DuckDB), and the change sets they leave.
+
+Staging upserts compare incoming rows with what is stored and write only rows that differ, so a
+re-read of unchanged rows (the watermark overlap, or a run with nothing new) writes nothing. Every
+staging write also records, in temporary tables, the new version of each changed row
+(``_changed_<table>``) and the previous version of each replaced or deleted row
+(``_previous_<table>``); the marts are then rebuilt only for the keys those rows touch.
+
+No table has a declared primary key: DuckDB's ART indexes slow bulk loads and have refused
+delete-then-insert of the same key in one transaction; ``warehouse/checks.py`` checks keys instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import EtlError
+from pipelines.validate import QUARANTINE_SCHEMA
+from warehouse.catalogue import TABLES
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[str]:
+    """Expose ``frame`` to SQL as ``name`` for the ``with`` block (zero-copy through Arrow)."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+        ).fetchall()[0][0]
+    )
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0])
+
+
+def _key_match(key: Sequence[str], left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{c} = {right}.{c}" for c in key)
+
+
+def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Create ``name`` with ``frame``'s columns and the catalogue's grain as its comment."""
+    with registered(con, "_shape", frame):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _shape LIMIT 0")
+    grain = TABLES[name].grain.replace("'", "''")
+    con.execute(f"COMMENT ON TABLE {name} IS '{grain}'")
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Create ``name`` if missing; refuse a frame whose columns no longer match the stored table."""
+    stored = [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+            "AND database_name = current_database() "
+            "ORDER BY column_index",
+            [name],
+        ).fetchall()
+    ]
+    if not stored:
+        create_table(con, name, frame)
+        return
+    if stored != frame.columns:
+        raise EtlError(
+            f"warehouse table {name} has columns from an older version of RepairLens: "
+            "run `repairlens etl --full` to rebuild the warehouse"
+        )
+
+
+def _track(con: duckdb.DuckDBPyConnection, kind: str, table: str) -> str:
+    name = f"_{kind}_{table}"
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT * FROM {table} LIMIT 0")
+    return name
+
+
+def changed_table(table: str) -> str:
+    return f"_changed_{table}"
+
+
+def previous_table(table: str) -> str:
+    return f"_previous_{table}"
+
+
+def upsert(
+    con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], frame: pl.DataFrame
+) -> int:
+    """Insert new rows and replace changed ones; returns how many rows were written."""
+    ensure_table(con, table, frame)
+    changed, previous = _track(con, "changed", table), _track(con, "previous", table)
+    with registered(con, "_incoming", frame):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _delta AS SELECT * FROM _incoming EXCEPT "
+            f"SELECT * FROM {table} AS t WHERE EXISTS "
+            f"(SELECT 1 FROM _incoming AS i WHERE {_key_match(key, 't', 'i')})"
+        )
+    written = count_rows(con, "_delta")
+    if written:
+        con.execute(
+            f"INSERT INTO {previous} SELECT * FROM {table} AS t "
+            f"WHERE EXISTS (SELECT 1 FROM _delta AS d WHERE {_key_match(key, 't', 'd')})"
+        )
+        con.execute(f"DELETE FROM {table} AS t USING _delta AS d WHERE {_key_match(key, 't', 'd')}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM _delta")
+        con.execute(f"INSERT INTO {changed} SELECT * FROM _delta")
+    con.execute("DROP TABLE _delta")
+    return written
+
+
+def delete_keys(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: Sequence[str],
+    keys: pl.DataFrame,
+    keep: bool = False,
+) -> int:
+    """Delete the rows whose key is in ``keys`` (with ``keep``: whose key is *not* in ``keys``)."""
+    previous = _track(con, "previous", table)
+    condition = (
+        f"{'NOT ' if keep else ''}EXISTS (SELECT 1 FROM _keys AS k WHERE "
+        + _key_match(key, "t", "k")
+        + ")"
+    )
+    with registered(con, "_keys", keys.select(key)):
+        con.execute(f"INSERT INTO {previous} SELECT * FROM {table} AS t WHERE {condition}")
+        return int(con.execute(f"DELETE FROM {table} AS t WHERE {condition}").fetchall()[0][0])
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    scope: str | None = None,
+) -> int:
+    """Replace the rows matching SQL condition ``scope`` (all rows when None) with ``frame``.
+
+    Only rows that differ are deleted or inserted (a row is matched by the catalogue's primary
+    key), and their number is returned: rebuilding a mart that did not change writes nothing.
+    """
+    ensure_table(con, table, frame)
+    where = scope or "TRUE"
+    if count_rows(con, table) == 0:  # a new table (full runs): nothing to compare with
+        with registered(con, "_new", frame):
+            con.execute(f"INSERT INTO {table} SELECT * FROM _new")
+        return frame.height
+    key = TABLES[table].primary_key
+    with registered(con, "_new", frame):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _old AS SELECT * FROM {table} WHERE {where}")
+        # Touch only rows that differ: rewriting identical rows would cost as much as a change.
+        for name, rows, others in (("_gone", "_old", "_new"), ("_added", "_new", "_old")):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS "
+                f"SELECT * FROM {rows} EXCEPT ALL SELECT * FROM {others}"
+            )
+    gone, added = count_rows(con, "_gone"), count_rows(con, "_added")
+    if gone:
+        con.execute(f"DELETE FROM {table} AS t USING _gone AS g WHERE {_key_match(key, 't', 'g')}")
+    if added:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _added")
+    con.execute("DROP TABLE _old; DROP TABLE _gone; DROP TABLE _added")
+    return gone + added
+
+
+# ------------------------------------------------------------------------------ quarantine
+
+
+def ensure_quarantine(con: duckdb.DuckDBPyConnection) -> None:
+    if not table_exists(con, "quarantine"):
+        empty = pl.DataFrame(schema=QUARANTINE_SCHEMA).with_columns(
+            pl.lit(None, pl.String).alias("run_id"),
+            pl.lit(None, pl.Datetime("us")).alias("quarantined_at"),
+        )
+        create_table(con, "quarantine", empty)
+
+
+def update_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    reread_keys: pl.DataFrame | None,
+    quarantined: pl.DataFrame,
+    run_id: str,
+    now: dt.datetime,
+) -> int:
+    """Make the quarantine hold exactly ``quarantined`` for the rows re-read this run.
+
+    ``reread_keys`` (one ``row_key`` column) are the keys of every row validated this run: their
+    old entries go unless identical to the new ones (identical entries keep their original run id,
+    so re-reading an unchanged bad row changes nothing); None when there can be no old entries.
+    Returns the entries written or removed.
+    """
+    reread = reread_keys if reread_keys is not None else pl.DataFrame(schema={"row_key": pl.String})
+    with registered(con, "_reread", reread), registered(con, "_bad", quarantined):
+        removed = con.execute(
+            "DELETE FROM quarantine AS q WHERE q.table_name = ? "
+            "AND q.row_key IN (SELECT row_key FROM _reread) "
+            "AND NOT EXISTS (SELECT 1 FROM _bad AS b WHERE b.row_key = q.row_key "
+            "AND b.reason = q.reason AND b.raw_row = q.raw_row)",
+            [table_name],
+        ).fetchall()[0][0]
+        added = con.execute(
+            "INSERT INTO quarantine SELECT b.*, ?, ? FROM _bad AS b WHERE NOT EXISTS "
+            "(SELECT 1 FROM quarantine AS q WHERE q.table_name = b.table_name "
+            "AND q.row_key = b.row_key)",
+            [run_id, now],
+        ).fetchall()[0][0]
+    return int(removed) + int(added)
+
+
+def drop_quarantined_missing(
+    con: duckdb.DuckDBPyConnection, table_name: str, present_keys: pl.DataFrame
+) -> int:
+    """Forget quarantined rows of ``table_name`` that no longer exist in the ops database."""
+    with registered(con, "_present", present_keys):
+        return int(
+            con.execute(
+                "DELETE FROM quarantine WHERE table_name = ? "
+                "AND row_key NOT IN (SELECT row_key FROM _present)",
+                [table_name],
+            ).fetchall()[0][0]
+        )
+
+
+# ------------------------------------------------------------------------------ watermarks
+
+
+def read_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime]:
+    if not table_exists(con, "etl_watermarks"):
+        return {}
+    return dict(con.execute("SELECT table_name, watermark_at FROM etl_watermarks").fetchall())
+
+
+def write_watermarks(con: duckdb.DuckDBPyConnection, marks: dict[str, dt.datetime]) -> None:
+    """Store the watermarks, touching only the tables whose watermark moved."""
+    frame = pl.DataFrame(
+        {"table_name": list(marks), "watermark_at": list(marks.values())},
+        schema={"table_name": pl.String, "watermark_at": pl.Datetime("us")},
+    )
+    replace_rows(con, "etl_watermarks", frame.sort("table_name"))

@@ -1,0 +1,287 @@
+"""Rebuild the marts from staging: all of them on a full run, only the touched keys otherwise.
+
+An incremental run derives, from the staging change sets (``pipelines.load``), which repairs,
+bookings and store × part pairs are affected, reads just their staging rows, runs the same pure
+transforms as a full run and replaces just those rows. What counts as "touched":
+
+- a repair: its row changed, or one of its status events, part lines, payments or feedback did,
+  or a rework of it did (``has_rework``), or its device or the device's model did;
+- a booking: its row changed, the repair made from it did, or its device or model did;
+- a store × part pair: its stock level or one of its stock movements changed; when the last
+  movement day moves, the whole ``fct_inventory_daily`` window shifts and is rebuilt;
+- a dimension is rebuilt whole when one of its staging sources changed (``dim_date`` when its
+  range moves); rebuilding writes only the rows that differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines import transform
+from pipelines.load import changed_table, count_rows, previous_table, replace_rows, table_exists
+
+REPAIR_CHILDREN = ("repair_status_events", "repair_parts", "payments", "feedback")
+EVERYTHING = "TRUE"
+AFFECTED_REPAIRS = "repair_id IN (SELECT repair_id FROM _affected_repairs)"
+AFFECTED_BOOKINGS = "booking_id IN (SELECT booking_id FROM _affected_bookings)"
+AFFECTED_STOCK = "(store_id, part_id) IN (SELECT (store_id, part_id) FROM _affected_stock)"
+
+
+@dataclass(frozen=True)
+class Written:
+    """What rebuilding one mart did: rows that changed, and the SQL condition selecting the rows
+    it rebuilt (``TRUE`` for the whole table) — the scope its data checks need to cover."""
+
+    rows: int
+    scope: str
+
+
+Progress = Callable[[str], None]
+
+
+def stg(con: duckdb.DuckDBPyConnection, table: str, where: str | None = None) -> pl.DataFrame:
+    """Staging rows of ``table`` (``stg_`` prefix implied), optionally filtered by SQL ``where``."""
+    return con.sql(f"SELECT * FROM stg_{table} WHERE {where or 'TRUE'}").pl()
+
+
+def _touched(table: str, column: str) -> str:
+    """SQL: ``column`` of the new and previous versions of every staged change to ``table``."""
+    return (
+        f"SELECT {column} AS v FROM {changed_table('stg_' + table)} "
+        f"UNION ALL SELECT {column} FROM {previous_table('stg_' + table)}"
+    )
+
+
+def has_changes(con: duckdb.DuckDBPyConnection, *tables: str) -> bool:
+    return any(
+        count_rows(con, kind(f"stg_{t}")) > 0
+        for t in tables
+        for kind in (changed_table, previous_table)
+        if table_exists_temp(con, kind(f"stg_{t}"))
+    )
+
+
+def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
+        ).fetchall()[0][0]
+    )
+
+
+def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Create temp tables ``_affected_repairs``, ``_affected_bookings``, ``_affected_stock``."""
+    devices = _touched("customer_devices", "customer_device_id")
+    models = _touched("device_models", "device_model_id")
+    device_of_changed_model = (
+        f"SELECT customer_device_id FROM stg_customer_devices WHERE device_model_id IN ({models})"
+    )
+    repairs = [
+        _touched("repairs", "repair_id"),
+        _touched("repairs", "rework_of_repair_id"),
+        *(_touched(child, "repair_id") for child in REPAIR_CHILDREN),
+        f"SELECT repair_id FROM stg_repairs WHERE customer_device_id IN ({devices})",
+        "SELECT repair_id FROM stg_repairs WHERE customer_device_id IN "
+        f"({device_of_changed_model})",
+    ]
+    bookings = [
+        _touched("bookings", "booking_id"),
+        _touched("repairs", "booking_id"),
+        f"SELECT booking_id FROM stg_bookings WHERE customer_device_id IN ({devices})",
+        f"SELECT booking_id FROM stg_bookings WHERE customer_device_id IN "
+        f"({device_of_changed_model})",
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _affected_repairs AS SELECT DISTINCT v AS repair_id FROM ("
+        + " UNION ALL ".join(repairs)
+        + ") WHERE v IS NOT NULL"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _affected_bookings AS SELECT DISTINCT v AS booking_id FROM ("
+        + " UNION ALL ".join(bookings)
+        + ") WHERE v IS NOT NULL"
+    )
+    stock = " UNION ALL ".join(
+        f"SELECT store_id, part_id FROM {kind('stg_' + t)}"
+        for t in ("stock_levels", "stock_movements")
+        for kind in (changed_table, previous_table)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _affected_stock AS SELECT DISTINCT * FROM ({stock})")
+
+
+def date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
+    """Whole calendar years around every date the marts can refer to (a stable dim_date)."""
+    sources = [
+        ("stores", "opened_date"),
+        ("repairs", "received_at"),
+        ("repairs", "collected_at"),
+        ("repair_status_events", "occurred_at"),
+        ("bookings", "created_at"),
+        ("bookings", "slot_start_at"),
+        ("payments", "paid_at"),
+        ("feedback", "submitted_at"),
+        ("stock_movements", "occurred_at"),
+    ]
+    bounds = " UNION ALL ".join(
+        f"SELECT min({c})::DATE AS lo, max({c})::DATE AS hi FROM stg_{t}" for t, c in sources
+    )
+    low, high = con.execute(f"SELECT min(lo), max(hi) FROM ({bounds})").fetchall()[0]
+    today = dt.datetime.now(dt.UTC).date()
+    low, high = low or today, high or today
+    # The inventory window may start before the first dated row of a young history.
+    low = min(low, high - dt.timedelta(days=transform.INVENTORY_WINDOW_DAYS))
+    return dt.date(low.year, 1, 1), dt.date(high.year, 12, 31)
+
+
+# Each dimension: the staging tables it is built from, and the transform (taking them in order).
+DIMENSIONS: dict[str, tuple[tuple[str, ...], Callable[..., pl.DataFrame]]] = {
+    "dim_store": (("stores",), transform.dim_store),
+    "dim_device_model": (("device_models",), transform.dim_device_model),
+    "dim_technician": (("technicians",), transform.dim_technician),
+    "dim_part": (("parts", "part_compatibility"), transform.dim_part),
+    "dim_customer": (("customers",), transform.dim_customer),
+}
+
+
+def build_dimensions(
+    con: duckdb.DuckDBPyConnection, faults: pl.DataFrame, full: bool
+) -> dict[str, Written]:
+    """Rebuild each dimension whose staging sources changed (all of them on a full run)."""
+    written = {"dim_fault": replace_rows(con, "dim_fault", transform.dim_fault(faults))}
+    first, last = date_range(con)
+    stored = (
+        con.execute("SELECT min(calendar_date), max(calendar_date) FROM dim_date").fetchall()[0]
+        if table_exists(con, "dim_date")
+        else None
+    )
+    if full or stored != (first, last):
+        written["dim_date"] = replace_rows(con, "dim_date", transform.dim_date(first, last))
+    for name, (sources, build) in DIMENSIONS.items():
+        if full or not table_exists(con, name) or has_changes(con, *sources):
+            written[name] = replace_rows(con, name, build(*(stg(con, t) for t in sources)))
+    return {name: Written(rows, EVERYTHING) for name, rows in written.items()}
+
+
+def build_repair_facts(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:
+    """fct_repairs and the facts hanging off a repair, for all or the affected repairs."""
+    scope = None if full else AFFECTED_REPAIRS
+    repairs = stg(
+        con,
+        "repairs",
+        None
+        if full
+        else f"{scope} OR rework_of_repair_id IN (SELECT repair_id FROM _affected_repairs)",
+    )
+    children = {child: stg(con, child, scope) for child in REPAIR_CHILDREN}
+    devices = stg(
+        con,
+        "customer_devices",
+        None
+        if full
+        else "customer_device_id IN (SELECT customer_device_id FROM stg_repairs WHERE "
+        + scope
+        + ")",
+    )
+    fct_repairs = transform.fct_repairs(
+        repairs,
+        children["repair_status_events"],
+        children["repair_parts"],
+        children["payments"],
+        children["feedback"],
+        devices,
+        stg(con, "device_models"),
+    )
+    if not full:
+        fct_repairs = fct_repairs.filter(
+            pl.col("repair_id").is_in(
+                con.sql("SELECT repair_id FROM _affected_repairs").pl()["repair_id"].implode()
+            )
+        )
+    events, parts, payments, feedback = (children[c] for c in REPAIR_CHILDREN)
+    written = {
+        "fct_repairs": replace_rows(con, "fct_repairs", fct_repairs, scope),
+        "fct_status_events": replace_rows(
+            con, "fct_status_events", transform.fct_status_events(events, repairs), scope
+        ),
+        "fct_parts_usage": replace_rows(
+            con, "fct_parts_usage", transform.fct_parts_usage(parts, repairs), scope
+        ),
+        "fct_payments": replace_rows(
+            con, "fct_payments", transform.fct_payments(payments, repairs), scope
+        ),
+        "fct_feedback": replace_rows(
+            con, "fct_feedback", transform.fct_feedback(feedback, repairs), scope
+        ),
+    }
+    return {name: Written(rows, scope or EVERYTHING) for name, rows in written.items()}
+
+
+def build_bookings(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:
+    scope = None if full else AFFECTED_BOOKINGS
+    bookings = stg(con, "bookings", scope)
+    frame = transform.fct_bookings(
+        bookings,
+        stg(con, "repairs", scope),
+        stg(
+            con,
+            "customer_devices",
+            None
+            if full
+            else "customer_device_id IN (SELECT customer_device_id FROM stg_bookings WHERE "
+            + scope
+            + ")",
+        ),
+    )
+    rows = replace_rows(con, "fct_bookings", frame, scope)
+    return {"fct_bookings": Written(rows, scope or EVERYTHING)}
+
+
+def build_inventory(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:
+    as_of = con.execute("SELECT max(occurred_at)::DATE FROM stg_stock_movements").fetchall()[0][0]
+    published_as_of = (
+        con.execute("SELECT max(inventory_date) FROM fct_inventory_daily").fetchall()[0][0]
+        if table_exists(con, "fct_inventory_daily")
+        else None
+    )
+    whole_window = full or as_of != published_as_of
+    pair = AFFECTED_STOCK
+    scope = None if whole_window else pair
+    first_day = (as_of or dt.date.max) - dt.timedelta(days=transform.INVENTORY_WINDOW_DAYS - 1)
+    movements_from = f"occurred_at >= DATE '{first_day.isoformat()}'" if as_of else "FALSE"
+    frame = transform.fct_inventory_daily(
+        stg(con, "stock_levels", scope),
+        stg(
+            con,
+            "stock_movements",
+            movements_from if whole_window else f"{movements_from} AND {pair}",
+        ),
+        as_of,
+    )
+    rows = replace_rows(con, "fct_inventory_daily", frame, scope)
+    return {"fct_inventory_daily": Written(rows, scope or EVERYTHING)}
+
+
+def build_marts(
+    con: duckdb.DuckDBPyConnection, faults: pl.DataFrame, full: bool, progress: Progress
+) -> dict[str, Written]:
+    """Rebuild every mart (``full``) or the affected rows of each; what was written, per mart."""
+    if not full:
+        collect_affected_keys(con)
+        progress(
+            f"marts: {count_rows(con, '_affected_repairs'):,} repairs, "
+            f"{count_rows(con, '_affected_bookings'):,} bookings, "
+            f"{count_rows(con, '_affected_stock'):,} store × part pairs affected"
+        )
+    written: dict[str, Written] = {}
+    for step in (build_dimensions, build_repair_facts, build_bookings, build_inventory):
+        kwargs = {"faults": faults} if step is build_dimensions else {}
+        written.update(step(con, full=full, **kwargs))
+    for name, result in written.items():
+        if result.rows:
+            progress(f"{name}: {result.rows:,} rows written")
+    return written

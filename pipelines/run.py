@@ -1,0 +1,446 @@
+"""``repairlens etl``: extract → validate → stage → marts → checks → publish, one run at a time.
+
+A run works on a private copy of the warehouse (a fresh file for ``--full`` or the first run) and
+publishes it with an atomic rename only after every data check passed, so readers never see a
+half-loaded warehouse and a failed or killed run leaves the published one as it was. See
+``warehouse/README.md`` for the incremental strategy and the files in the data directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from core.db import is_sqlite, make_engine
+from core.settings import Settings
+from ops.migrate import current_revision, head_revision
+from pipelines import load
+from pipelines.errors import EtlError
+from pipelines.extract import OpsReader, ops_snapshot
+from pipelines.lock import etl_lock
+from pipelines.marts import build_marts
+from pipelines.runlog import RunLog, TableCounts
+from pipelines.sources import SourceTable, source_tables
+from pipelines.transform import stg_table
+from pipelines.validate import row_key, validate
+from warehouse import publish
+from warehouse.checks import run_checks
+
+__all__ = ["EtlError", "EtlRunSummary", "TableCounts", "run_etl"]
+
+WATERMARK_OVERLAP = dt.timedelta(minutes=15)
+"""How far before the last watermark each incremental run re-reads. A row whose transaction set
+``updated_at`` before our previous snapshot but committed after it would otherwise be skipped for
+good; 15 minutes covers any transaction the booking API or the generator holds open."""
+
+MAX_RE_READ_REPAIRS = 5_000
+"""Above this many repairs with a moved intake time, all status events are read again instead."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class EtlRunSummary:
+    run_id: str
+    status: str  # "success" or "failed"
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    duration_s: float
+    full: bool
+    tables: dict[str, TableCounts] = field(default_factory=dict)  # by warehouse table name
+    error: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(t.rows_read for t in self.tables.values())
+
+    @property
+    def rows_written(self) -> int:
+        return sum(t.rows_written for t in self.tables.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(t.rows_quarantined for t in self.tables.values())
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """Sortable by start time, unique across concurrent attempts."""
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def run_etl(
+    settings: Settings, full: bool = False, progress: Progress | None = None
+) -> EtlRunSummary:
+    """Load the operational database into the warehouse and publish it; see the module docstring.
+
+    Raises :class:`EtlError` (one line: what is wrong, what to run) when the run cannot start or
+    fails; the run is recorded in the run log either way.
+    """
+    say = progress or (lambda _message: None)
+    with etl_lock(settings.data_dir):
+        started_at, clock = _utcnow(), time.perf_counter()
+        run_id = new_run_id(started_at)
+        log = RunLog(settings.data_dir)
+        log.close_interrupted_runs(started_at)
+        for stale in publish.remove_stale_work_files(settings):
+            say(f"removed {stale.name}, left by an interrupted run")
+        log.start(run_id, started_at, full)
+        tables: dict[str, TableCounts] = {}
+
+        def summary(status: str, error: str | None = None) -> EtlRunSummary:
+            return EtlRunSummary(
+                run_id,
+                status,
+                started_at,
+                _utcnow(),
+                time.perf_counter() - clock,
+                full,
+                tables,
+                error,
+            )
+
+        def record(result: EtlRunSummary) -> None:
+            log.finish(
+                run_id, result.status, result.finished_at, result.duration_s, tables, result.error
+            )
+
+        try:
+            _run(settings, run_id, full, tables, say, lambda: record(summary("success")), log)
+        except BaseException as error:
+            message = str(error) if isinstance(error, EtlError) else _unexpected(error, run_id)
+            record(summary("failed", message))
+            if isinstance(error, Exception) and not isinstance(error, EtlError):
+                raise EtlError(message) from error
+            raise
+        result = summary("success")
+        record(result)
+        say(f"published {settings.warehouse_path} (run {run_id})")
+        return result
+
+
+def _unexpected(error: BaseException, run_id: str) -> str:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return (
+        f"ETL run {run_id} failed ({type(error).__name__}: {reason}); the published warehouse is "
+        "unchanged: fix the cause, then run `repairlens etl`"
+    )
+
+
+def _run(
+    settings: Settings,
+    run_id: str,
+    full: bool,
+    tables: dict[str, TableCounts],
+    say: Progress,
+    record_success: Callable[[], None],
+    log: RunLog,
+) -> None:
+    engine = check_ops_database(settings.ops_url)
+    try:
+        faults = fault_taxonomy()
+        fresh = full or not settings.warehouse_path.exists()
+        say("building a new warehouse" if fresh else "updating a copy of the published warehouse")
+        work = publish.private_copy(settings, run_id, fresh)
+        try:
+            con = duckdb.connect(str(work))
+            try:
+                stage_all(con, engine, run_id, fresh, faults, tables, say)
+                built = build_marts(con, faults, fresh, say)
+                for name, written in built.items():
+                    tables.setdefault(name, TableCounts()).rows_written += written.rows
+                # An incremental run checks the rows it rebuilt; a full run checks everything.
+                checked = check_marts(
+                    con, None if fresh else {n: w.scope for n, w in built.items() if w.rows}
+                )
+                say(f"data checks: {checked} passed")
+                record_success()  # first, so the copy in the warehouse shows this run's success
+                copy_run_log(con, log)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            publish.publish(settings, work)
+        finally:
+            publish.discard(work)
+    finally:
+        engine.dispose()
+
+
+def check_ops_database(url: str) -> Engine:
+    """An engine on the operational database, or EtlError if it is missing, behind or empty."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    if is_sqlite(url):
+        database = make_url(url).database
+        if not database or database == ":memory:" or not Path(database).exists():
+            raise EtlError(
+                f"operational database {database} does not exist: run `repairlens generate` "
+                "(or `repairlens migrate` to start an empty one)"
+            )
+    engine = make_engine(url)
+    try:
+        revision, head = current_revision(engine), head_revision()
+        if revision != head:
+            raise EtlError(
+                f"operational database is at revision {revision}, head is {head}: "
+                "run `repairlens migrate`"
+            )
+        with ops_snapshot(engine) as ops:
+            empty = not any(ops.has_rows(source) for source in source_tables().values())
+        if empty:
+            raise EtlError("operational database is empty: run `repairlens generate`")
+    except DBAPIError as error:
+        engine.dispose()
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise EtlError(
+            f"cannot reach the operational database at {shown} ({reason}): start it or fix "
+            "REPAIRLENS_OPS_DB_URL, then run `repairlens etl`"
+        ) from None
+    except EtlError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def fault_taxonomy() -> pl.DataFrame:
+    from data.reference import faults  # reference data shipped with the project, not the ops DB
+
+    return faults()
+
+
+def stage_all(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    run_id: str,
+    fresh: bool,
+    faults: pl.DataFrame,
+    tables: dict[str, TableCounts],
+    say: Progress,
+) -> None:
+    """Bring every staging table and the quarantine up to date with one ops snapshot."""
+    watermarks = {} if fresh else load.read_watermarks(con)
+    if not fresh:
+        missing = [
+            s.staging_name
+            for s in source_tables().values()
+            if not load.table_exists(con, s.staging_name)
+        ]
+        if missing:
+            raise EtlError(
+                f"the published warehouse lacks {', '.join(missing)}: run `repairlens etl --full`"
+            )
+    load.ensure_quarantine(con)
+    fault_codes = frozenset(faults["code"].to_list())
+    sources = source_tables()
+    now = _utcnow()
+    with ops_snapshot(engine) as ops, ThreadPoolExecutor(max_workers=1) as background:
+        # A watermark never passes the snapshot's own clock: rows stamped in the future (clock
+        # skew, or generated history ending later today) must not hide later real updates.
+        ceiling = ops.now()
+        prefetch = _Prefetch(ops, background, list(sources.values())) if fresh else None
+        for source in sources.values():
+            since = watermarks.get(source.name)
+            read_from = since - WATERMARK_OVERLAP if since else None
+            also = None
+            if source.name == "repair_status_events" and read_from is not None:
+                # Events are judged against their repair's intake time: if it moved, read the
+                # repair's events again, quarantined ones included.
+                moved = repairs_with_moved_intake(con, read_from)
+                if len(moved) > MAX_RE_READ_REPAIRS:
+                    read_from = None
+                also = ("repair_id", moved)
+            stage = _TableStager(con, ops, source, run_id, now, fault_codes, fresh)
+            if prefetch is not None:
+                raw = stage.stage(prefetch.rows(source))
+            else:
+                raw = stage.apply(read_from, also)
+            if not fresh:
+                stage.reconcile_with_ops()
+            latest = raw["updated_at"].max()
+            if latest is not None:
+                seen = min(latest, ceiling)
+                watermarks[source.name] = max(seen, since) if since else seen
+            tables[source.staging_name] = stage.counts
+            say(
+                f"{source.staging_name}: {stage.counts.rows_read:,} read, "
+                f"{stage.counts.rows_written:,} written, "
+                f"{stage.counts.rows_quarantined:,} quarantined"
+            )
+    load.write_watermarks(con, watermarks)
+
+
+class _Prefetch:
+    """Reads whole tables one ahead of their use in a background thread, so the next table
+    crosses the wire while this one is validated and loaded (ADBC and DuckDB both release the
+    GIL). Only one query runs on the snapshot's connection at a time."""
+
+    def __init__(
+        self, ops: OpsReader, background: ThreadPoolExecutor, tables: list[SourceTable]
+    ) -> None:
+        self._ops, self._background, self._queue = ops, background, deque(tables)
+        self._pending: tuple[str, Future[pl.DataFrame]] | None = None
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if self._queue:
+            table = self._queue.popleft()
+            self._pending = (table.name, self._background.submit(self._ops.rows, table))
+
+    def rows(self, table: SourceTable) -> pl.DataFrame:
+        """All rows of ``table``, which must be the next table in the list."""
+        assert self._pending is not None and self._pending[0] == table.name
+        rows = self._pending[1].result()
+        self._start_next()
+        return rows
+
+
+def repairs_with_moved_intake(
+    con: duckdb.DuckDBPyConnection, created_before: dt.datetime
+) -> list[int]:
+    """Repairs staged this run whose events were judged against another ``received_at``: it
+    changed, or the repair comes back from quarantine (no staged version, created earlier than
+    this run's read window, so not new)."""
+    rows = con.execute(
+        f"SELECT c.repair_id FROM {load.changed_table('stg_repairs')} AS c "
+        f"LEFT JOIN {load.previous_table('stg_repairs')} AS p USING (repair_id) "
+        "WHERE (p.repair_id IS NOT NULL AND p.received_at <> c.received_at) "
+        "OR (p.repair_id IS NULL AND c.created_at < ?)",
+        [created_before],
+    ).fetchall()
+    return [repair_id for (repair_id,) in rows]
+
+
+class _TableStager:
+    """Validates and stages the rows of one ops table read in this run's snapshot."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        ops: OpsReader,
+        source: SourceTable,
+        run_id: str,
+        now: dt.datetime,
+        fault_codes: frozenset[str],
+        fresh: bool,
+    ) -> None:
+        self.con, self.ops, self.source = con, ops, source
+        self.run_id, self.now, self.fault_codes, self.fresh = run_id, now, fault_codes, fresh
+        self.counts = TableCounts()
+
+    def apply(
+        self, since: dt.datetime | None, also: tuple[str, list[int]] | None = None
+    ) -> pl.DataFrame:
+        """Read rows (all, or changed since ``since`` plus ``also``) and :meth:`stage` them."""
+        return self.stage(self.ops.rows(self.source, since, also))
+
+    def stage(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """Validate raw rows, upsert the valid ones, quarantine the others; returns ``raw``."""
+        source, con = self.source, self.con
+        checked = validate(source, raw, self.fault_codes, self._repair_received_at(raw))
+        staged = stg_table(source, checked.valid)
+        if self.fresh:
+            load.ensure_table(con, source.staging_name, staged)
+            with load.registered(con, "_rows", staged):
+                con.execute(f"INSERT INTO {source.staging_name} SELECT * FROM _rows")
+            written = staged.height
+        else:
+            written = load.upsert(con, source.staging_name, source.staging_key, staged)
+            invalid_keys = stg_table(source, checked.invalid).select(source.staging_key)
+            written += load.delete_keys(con, source.staging_name, source.staging_key, invalid_keys)
+        load.update_quarantine(
+            con,
+            source.name,
+            # A fresh warehouse has no earlier entries to replace.
+            None if self.fresh else raw.select(row_key(source.key).alias("row_key")),
+            checked.quarantined,
+            self.run_id,
+            self.now,
+        )
+        self.counts.rows_read += raw.height
+        self.counts.rows_written += written
+        self.counts.rows_quarantined = self._held_in_quarantine()
+        return raw
+
+    def _held_in_quarantine(self) -> int:
+        return load.count_rows(self.con, "quarantine", f"table_name = '{self.source.name}'")
+
+    def _repair_received_at(self, raw: pl.DataFrame) -> pl.DataFrame | None:
+        """``id``/``received_at`` of the repairs that ``raw`` status events belong to."""
+        if self.source.name != "repair_status_events":
+            return None
+        with load.registered(self.con, "_events", raw.select("repair_id").unique()):
+            # Quarantined repairs are judged too: their raw row is in the quarantine table.
+            return self.con.sql(
+                "SELECT repair_id AS id, received_at FROM stg_repairs "
+                "WHERE repair_id IN (SELECT repair_id FROM _events) "
+                "UNION ALL SELECT CAST(row_key AS BIGINT), "
+                "CAST(json_extract_string(raw_row, '$.received_at') AS TIMESTAMP) "
+                "FROM quarantine WHERE table_name = 'repairs' "
+                "AND CAST(row_key AS BIGINT) IN (SELECT repair_id FROM _events)"
+            ).pl()
+
+    def reconcile_with_ops(self) -> None:
+        """Catch deletions (and rows the watermark missed) by comparing row counts, then keys.
+
+        After the upsert every ops row read is held in staging or quarantine, so staging +
+        quarantine holding more rows than the ops table means rows were deleted there, and fewer
+        means rows were written with an ``updated_at`` older than our watermark (a bulk load with
+        historical timestamps): that table is read again in full.
+        """
+        source, con = self.source, self.con
+        ops_rows = self.ops.count(source)
+        if self._held() < ops_rows:
+            self.apply(since=None)
+        if self._held() > ops_rows:
+            keys = self.ops.keys(source)
+            staged_keys = stg_table(source, keys)
+            self.counts.rows_written += load.delete_keys(
+                con, source.staging_name, source.staging_key, staged_keys, keep=True
+            )
+            load.drop_quarantined_missing(
+                con, source.name, keys.select(row_key(source.key).alias("row_key"))
+            )
+            self.counts.rows_quarantined = self._held_in_quarantine()
+
+    def _held(self) -> int:
+        return load.count_rows(self.con, self.source.staging_name) + self._held_in_quarantine()
+
+
+def check_marts(con: duckdb.DuckDBPyConnection, scopes: dict[str, str] | None) -> int:
+    """Run the data checks (over ``scopes``, see warehouse/checks.py); how many passed, or
+    EtlError naming the first failures."""
+    results = run_checks(con, scopes)
+    failed = [result for result in results if not result.passed]
+    if failed:
+        listed = ", ".join(f"{r.name} ({r.violations:,} rows)" for r in failed[:3])
+        more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+        raise EtlError(
+            f"data checks failed: {listed}{more}; nothing was published: fix the source rows or "
+            "the transform, then run `repairlens etl`"
+        )
+    return len(results)
+
+
+def copy_run_log(con: duckdb.DuckDBPyConnection, log: RunLog) -> None:
+    """Replace the warehouse's etl_runs/etl_run_tables with the run log file's contents."""
+    runs, run_tables = log.frames()
+    for name, frame in (("etl_runs", runs), ("etl_run_tables", run_tables)):
+        if load.table_exists(con, name):
+            con.execute(f"DROP TABLE {name}")
+        load.create_table(con, name, frame)
+        with load.registered(con, "_log", frame):
+            con.execute(f"INSERT INTO {name} SELECT * FROM _log")

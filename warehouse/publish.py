@@ -1,0 +1,88 @@
+"""The files behind the published warehouse: private working copies, atomic publish, old versions.
+
+Layout in the data directory::
+
+    warehouse.duckdb                  the published version readers open (never written in place)
+    .warehouse-work/<run>.duckdb      the ETL's private copy while it runs (removed at the end, or
+                                      at the next start if the run was killed)
+    warehouse-versions/<stamp>.duckdb the previously published versions, ``warehouse_keep_versions``
+                                      of them, hard links so keeping them costs no copying
+
+Only the ETL calls the writing functions here, and only while it holds the ETL lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+from core.settings import Settings
+
+
+def work_dir(settings: Settings) -> Path:
+    return settings.data_dir / ".warehouse-work"
+
+
+def versions_dir(settings: Settings) -> Path:
+    return settings.data_dir / "warehouse-versions"
+
+
+def remove_stale_work_files(settings: Settings) -> list[Path]:
+    """Delete the working copies left by runs that were killed; returns what was removed."""
+    directory = work_dir(settings)
+    if not directory.exists():
+        return []
+    stale = sorted(directory.iterdir())
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def private_copy(settings: Settings, run_id: str, fresh: bool) -> Path:
+    """A working copy for ``run_id``: empty when ``fresh``, else a copy of the published file."""
+    directory = work_dir(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{run_id}.duckdb"
+    if not fresh:
+        shutil.copyfile(settings.warehouse_path, path)
+    return path
+
+
+def discard(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def publish(settings: Settings, private_path: Path) -> None:
+    """Make ``private_path`` (checkpointed and closed) the published warehouse, atomically.
+
+    The previous version stays readable for connections already open on it (they hold its inode)
+    and is kept under ``warehouse-versions/`` for ``warehouse_keep_versions`` publishes.
+    """
+    published = settings.warehouse_path
+    if published.exists():
+        archive = versions_dir(settings)
+        archive.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        os.link(published, archive / f"warehouse-{stamp}.duckdb")
+    _fsync(private_path)
+    os.replace(private_path, published)
+    _fsync(published.parent)
+    prune_versions(settings)
+
+
+def prune_versions(settings: Settings) -> None:
+    kept = sorted(versions_dir(settings).glob("warehouse-*.duckdb"))
+    for old in kept[: max(0, len(kept) - settings.warehouse_keep_versions)]:
+        old.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    # A rename is only durable once the renamed file's data and the directory entry are on disk.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
