@@ -85,3 +85,37 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
     yield directory
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with a small generated history loaded into a published warehouse.
+
+    Shared by the read-only tests (pages, metrics); tests that write use their own ``data_dir``.
+    """
+    from core.settings import Settings
+    from data.generator import GeneratorConfig, generate_history
+    from pipelines.run import run_etl
+
+    directory = tmp_path_factory.mktemp("built") / "var"
+    directory.mkdir()
+    settings = Settings(data_dir=directory)
+    engine = make_engine(settings.ops_url)
+    upgrade_to_head(engine)
+    generate_history(engine, GeneratorConfig(stores=2, years=1.0, seed=11))
+    engine.dispose()
+    run_etl(settings)
+    return directory
+
+
+@pytest.fixture
+def use_data_dir(monkeypatch: pytest.MonkeyPatch):
+    """Point the settings at a given data directory for the rest of the test."""
+
+    def use(directory: Path) -> None:
+        monkeypatch.setenv("REPAIRLENS_DATA_DIR", str(directory))
+        monkeypatch.delenv("REPAIRLENS_OPS_DB_URL", raising=False)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()

@@ -1,0 +1,46 @@
+"""RepairLens home: how the business did over the last 30 days, and how fresh the data is."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import formatting
+from ui.warehouse import current_version, freshness, home_kpis
+
+st.set_page_config(page_title="RepairLens", page_icon="🔧", layout="wide")
+st.title("RepairLens")
+st.caption("Analytics and diagnostics for device repair.")
+
+version = current_version()
+if version is None:
+    st.info(
+        "No data yet: the warehouse has not been built. Load the demo history and build it with\n\n"
+        "```\nrepairlens demo --no-serve\n```\n\n"
+        "or, on an operational database that already has data, `repairlens etl`."
+    )
+    st.stop()
+
+as_of, kpis = home_kpis(version)
+if as_of is None:
+    st.info("The warehouse is empty: the operational database had no repairs at the last ETL run.")
+else:
+    st.subheader(f"Last 30 days to {as_of:%d %b %Y}, against the 30 days before")
+    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+        column.metric(
+            kpi.label,
+            formatting.kpi_value(kpi),
+            delta=formatting.kpi_delta(kpi),
+            delta_color=formatting.delta_color(kpi),
+        )
+
+st.subheader("Data freshness")
+run = freshness(version)
+left, middle, right = st.columns(3)
+left.metric("Last ETL run", formatting.timestamp(run.finished_at))
+middle.metric("Age", formatting.age(run.age))
+right.metric("Rows in the warehouse", f"{run.fact_rows:,}")
+if run.failed_since:
+    st.warning(
+        f"{run.failed_since} ETL run(s) failed since the last successful one; "
+        f"latest error: {run.last_error}"
+    )

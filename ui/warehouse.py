@@ -1,0 +1,100 @@
+"""Cached access to the published warehouse for Streamlit pages.
+
+Every cache is keyed by the warehouse version, so a page picks up a newly published warehouse on
+its next rerun without a restart, and never mixes numbers from two versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from core.settings import get_settings
+
+# The run log belongs to the ETL; the home page reads it to report failed runs.
+from pipelines.runlog import RunLog
+from warehouse.kpis import Kpi, headline_kpis, latest_activity_date
+from warehouse.reader import connect_read_only, warehouse_version
+
+
+def current_version() -> str | None:
+    """The published warehouse version, or None when ETL has not run yet."""
+    return warehouse_version(get_settings())
+
+
+@st.cache_resource(max_entries=2)
+def connection(version: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one warehouse version, shared by every session; query it
+    through ``cursor(version)``, since a DuckDB connection is not safe across threads."""
+    return connect_read_only(get_settings())
+
+
+def cursor(version: str) -> duckdb.DuckDBPyConnection:
+    """A per-call cursor on the shared connection, with the warehouse as its default catalog."""
+    result = connection(version).cursor()
+    result.execute("USE warehouse")
+    return result
+
+
+@st.cache_data(ttl=600, max_entries=32)
+def home_kpis(version: str, days: int = 30) -> tuple[dt.date | None, list[Kpi]]:
+    """The KPI window end (the last day with repairs, capped at today) and the headline KPIs."""
+    db = cursor(version)
+    latest = latest_activity_date(db)
+    if latest is None:
+        return None, []
+    as_of = min(latest, dt.datetime.now(dt.UTC).date())
+    return as_of, headline_kpis(db, as_of, days)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    finished_at: dt.datetime | None
+    fact_rows: int
+    failed_since: int
+    last_error: str | None
+
+    @property
+    def age(self) -> dt.timedelta | None:
+        if self.finished_at is None:
+            return None
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None) - self.finished_at
+
+
+def freshness(version: str) -> Freshness:
+    """When the published warehouse was built, how big it is, and failed runs since then.
+
+    The run log file is read live (it is tiny): a failed run never publishes a new warehouse
+    version, so it would not show up in anything cached by version.
+    """
+    finished_at, fact_rows = _published_run(version)
+    runs, _ = RunLog(get_settings().data_dir).frames()
+    failed = runs.filter(
+        (pl.col("status") == "failed") & (pl.col("started_at") > (finished_at or dt.datetime.min))
+    ).sort("started_at")
+    last_error = failed["error"][-1] if failed.height else None
+    return Freshness(finished_at, fact_rows, failed.height, last_error)
+
+
+@st.cache_data(ttl=600, max_entries=8)
+def _published_run(version: str) -> tuple[dt.datetime | None, int]:
+    """The finishing time of the run that built this version, and its fact-table row count."""
+    db = cursor(version)
+    finished_at = db.execute(
+        "SELECT max(finished_at) FROM etl_runs WHERE status = 'success'"
+    ).fetchone()[0]
+    fact_tables = [
+        name
+        for (name,) in db.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' "
+            "AND table_name LIKE 'fct\\_%' ESCAPE '\\'"
+        ).fetchall()
+    ]
+    fact_rows = sum(
+        db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in fact_tables
+    )
+    return finished_at, fact_rows
