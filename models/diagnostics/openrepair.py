@@ -1,0 +1,146 @@
+"""Scoring the diagnostics model on real bench text: the Open Repair Alliance's labelled records.
+
+Their fault types are coarser than our codes. Each maps to the set of our codes it covers, and a
+prediction counts as correct when it is any of them. Types with no counterpart (``None`` below) are
+dropped and counted. The data (CC BY-SA 4.0) lives in ``eval_data/`` with its attribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from models.diagnostics.baseline import KeywordBaseline
+from models.diagnostics.features import Case, known_brands
+from models.diagnostics.metrics import ranked_codes, top_k_accuracy
+from models.diagnostics.model import DiagnosticsModel
+
+EVAL_DIR = Path(__file__).parent / "eval_data"
+
+_BATTERY_POWER = frozenset({"battery_worn", "battery_swollen", "charging_port", "board_failure"})
+
+# compcat (laptops) fault type → our codes; None = no counterpart (dropped).
+LAPTOP_FAULTS: dict[str, frozenset[str] | None] = {
+    "Boot": frozenset({"software_fault", "board_failure", "storage_fault"}),
+    "Case/chassis": frozenset({"hinge_fault"}),
+    "Configuration": frozenset({"software_fault"}),
+    "Integrated keyboard": frozenset({"keyboard_fault"}),
+    "Integrated pointing device": frozenset({"keyboard_fault"}),  # ours covers the trackpad
+    "Integrated media component": frozenset({"camera_fault", "audio_fault"}),
+    "Integrated screen": frozenset({"cracked_screen", "display_failure"}),
+    "Internal damage": frozenset({"liquid_damage", "board_failure"}),
+    "Integrated optical drive": frozenset({"disc_drive"}),
+    "Internal storage": frozenset({"storage_fault"}),
+    "Operating system": frozenset({"software_fault"}),
+    "Overheating": frozenset({"overheating"}),
+    "Performance": frozenset({"software_fault", "storage_fault", "overheating"}),
+    "Ports/slots/connectors": frozenset({"charging_port", "video_port", "audio_fault"}),
+    "Power/battery": _BATTERY_POWER,
+    "System board": frozenset({"board_failure"}),
+    "Virus/malware": frozenset({"software_fault"}),
+    "Multiple": None,
+    "Other": None,
+    "Unknown": None,
+}
+
+# tabicat (tablets) fault type → our codes; None = no counterpart (dropped).
+TABLET_FAULTS: dict[str, frozenset[str] | None] = {
+    "Screen": frozenset({"cracked_screen", "display_failure", "touch_failure"}),
+    "Power/battery": _BATTERY_POWER,
+    "USB/charging port": frozenset({"charging_port"}),
+    "Charger": frozenset({"charging_port"}),  # an external charger: "does not charge" is ours
+    "Help/configuration": frozenset({"software_fault"}),
+    "Performance": frozenset({"software_fault"}),
+    "Software issue": frozenset({"software_fault"}),
+    "Software update": frozenset({"software_fault"}),
+    "Access issue": frozenset({"software_fault"}),  # forgotten passcode
+    "Storage problem": frozenset({"software_fault"}),  # tablets: storage full, no drive fault
+    "Stuck booting": frozenset({"software_fault", "board_failure"}),
+    "On/Off button": frozenset({"button_fault"}),
+    "Volume buttons": frozenset({"button_fault"}),
+    "Other buttons": frozenset({"button_fault"}),
+    "Internal damage": frozenset({"liquid_damage", "board_failure"}),
+    "Liquid damage": frozenset({"liquid_damage"}),
+    "Headphone jack": frozenset({"audio_fault"}),
+    "Speaker/amplifier": frozenset({"audio_fault"}),
+    "Camera": frozenset({"camera_fault"}),
+    "Poor data": None,
+    "Other": None,
+    "External damage": None,
+}
+
+DATASETS = {
+    "laptop": ("compcat_laptops.csv", LAPTOP_FAULTS),
+    "tablet": ("tabicat.csv", TABLET_FAULTS),
+}
+
+
+@dataclass(frozen=True)
+class RealTextScore:
+    category: str
+    rows: int
+    empty_rows: int
+    dropped_rows: int
+    dropped_types: tuple[str, ...]
+    top1: float
+    top3: float
+    baseline_top1: float
+    baseline_top3: float
+
+    def as_dict(self) -> dict[str, object]:
+        return self.__dict__ | {"dropped_types": list(self.dropped_types)}
+
+
+def labelled_records(category: str) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
+    """(records with a non-empty problem and a mappable fault type, rows dropped for their type,
+    types dropped)."""
+    records, mapping = _non_empty(category), DATASETS[category][1]
+    unknown = set(records["fault_type"].unique()) - set(mapping)
+    if unknown:
+        raise ValueError(f"unmapped {category} fault types: {sorted(unknown)}")
+    dropped_types = tuple(sorted(t for t, codes in mapping.items() if codes is None))
+    kept = records.filter(~pl.col("fault_type").is_in(list(dropped_types)))
+    return kept, records.height - kept.height, dropped_types
+
+
+def _non_empty(category: str) -> pl.DataFrame:
+    file, _ = DATASETS[category]
+    return pl.read_csv(EVAL_DIR / file, infer_schema=False).filter(
+        pl.col("problem").str.strip_chars().str.len_chars() > 0
+    )
+
+
+def empty_problem_rows(category: str) -> int:
+    """Records without any problem text (left out before mapping)."""
+    file, _ = DATASETS[category]
+    return pl.read_csv(EVAL_DIR / file, infer_schema=False).height - _non_empty(category).height
+
+
+def score_real_text(
+    model: DiagnosticsModel, baseline: KeywordBaseline, category: str
+) -> RealTextScore:
+    """Top-1 and top-3 of the model and the baseline on one category's records (category given,
+    brand passed when the record names a catalogue brand, model and age unknown)."""
+    records, dropped, dropped_types = labelled_records(category)
+    mapping = DATASETS[category][1]
+    truth = [set(mapping[t]) for t in records["fault_type"]]
+    brands = {brand.lower(): brand for brand in known_brands()}
+    cases = [
+        Case(category=category, symptoms=text, brand=brands.get((brand or "").strip().lower()))
+        for text, brand in zip(records["problem"], records["brand"], strict=True)
+    ]
+    ranked = ranked_codes(model.predict_proba(cases), model.fault_codes, 3)
+    baseline_ranked = baseline.rank([c.symptoms for c in cases], [category] * len(cases))
+    return RealTextScore(
+        category,
+        records.height,
+        empty_problem_rows(category),
+        dropped,
+        dropped_types,
+        top1=top_k_accuracy(ranked, truth, 1),
+        top3=top_k_accuracy(ranked, truth, 3),
+        baseline_top1=top_k_accuracy(baseline_ranked, truth, 1),
+        baseline_top3=top_k_accuracy(baseline_ranked, truth, 3),
+    )

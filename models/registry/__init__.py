@@ -1,0 +1,36 @@
+"""The model registry: every trained model is a versioned entry with its metrics and artifact.
+
+See :mod:`models.registry.store` for the storage rules.
+"""
+
+from models.registry.store import (
+    ArtifactChecksumError,
+    Entry,
+    Event,
+    RegistryError,
+    entries,
+    entry,
+    events,
+    load_artifact,
+    load_production,
+    production,
+    production_version,
+    promote,
+    register,
+)
+
+__all__ = [
+    "ArtifactChecksumError",
+    "Entry",
+    "Event",
+    "RegistryError",
+    "entries",
+    "entry",
+    "events",
+    "load_artifact",
+    "load_production",
+    "production",
+    "production_version",
+    "promote",
+    "register",
+]
