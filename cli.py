@@ -41,22 +41,17 @@ def say(message: str) -> None:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can act on into one-line messages."""
-    from pydantic import ValidationError
-
     from data.generator import DatabaseNotEmptyError
     from pipelines.run import EtlError
-    from warehouse.reader import WarehouseMissingError
+    from warehouse.reader import ReadOnlyQueryError, WarehouseMissingError
 
     try:
         yield
-    except (EtlError, WarehouseMissingError, DatabaseNotEmptyError) as error:
+    except (EtlError, WarehouseMissingError, ReadOnlyQueryError, DatabaseNotEmptyError) as error:
         raise fail(str(error)) from None
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise fail(f"cannot reach the operational database: {reason}") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise fail(f"invalid setting {first['loc'][0]}: {first['msg']}") from None
 
 
 def settings() -> Settings:
@@ -66,7 +61,8 @@ def settings() -> Settings:
         return get_settings()
     except ValidationError as error:
         first = error.errors()[0]
-        raise fail(f"invalid setting {first['loc'][0]}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise fail(f"invalid setting {first['loc'][0]}: {message}") from None
 
 
 def ops_engine(current: Settings):
@@ -180,8 +176,10 @@ def demo(
     years: Annotated[float, typer.Option(min=0.1, help="Years of demo history.")] = 3.0,
     serve: Annotated[bool, typer.Option(help="Serve the app after loading.")] = True,
 ) -> None:
-    """Everything in one go: migrate, generate demo history if empty, ETL, serve the workbench."""
+    """Everything in one go: migrate, generate demo history if empty, ETL, train, serve."""
     from data.generator import GeneratorConfig, generate_history
+    from models.diagnostics.train import train_diagnostics
+    from models.registry import production
     from ops.migrate import upgrade_to_head
     from pipelines.run import run_etl
 
@@ -194,12 +192,39 @@ def demo(
             config = GeneratorConfig(stores=stores, years=years, seed=42)
             steps.append(("generate", lambda: generate_history(engine, config, progress=say)))
         steps.append(("etl", lambda: run_etl(current, progress=say)))
+        if production("diagnostics", settings=current) is None:
+            steps.append(("train diagnostics", lambda: train_diagnostics(current)))
         for name, step in steps:
             say(f"== {name}")
             step()
     if serve:
         raise typer.Exit(_serve_streamlit(host, port))
 
+
+def _register_model_commands() -> None:
+    from models.clv.command import clv
+    from models.diagnostics.command import diagnose, train_diagnostics_command
+    from models.forecasting.command import forecast
+
+    train_app = typer.Typer(help="Train a model family and register the result.")
+    train_app.command("diagnostics")(train_diagnostics_command)
+
+    @train_app.command("all")
+    def train_all(
+        promote: Annotated[
+            bool, typer.Option("--promote", help="Put every new model in production at once.")
+        ] = False,
+    ) -> None:
+        """Train every model family that learns from the warehouse (today: diagnostics)."""
+        train_diagnostics_command(promote=promote)
+
+    app.add_typer(train_app, name="train")
+    app.command("diagnose")(diagnose)
+    app.command("clv")(clv)
+    app.command("forecast")(forecast)
+
+
+_register_model_commands()
 
 if __name__ == "__main__":
     app()
