@@ -14,14 +14,10 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
+from core.errors import first_line
 from models.clv.errors import ClvInputError
 from models.clv.rfm import check_calibration_end, check_time_unit
 from models.clv.value import clv_report
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _read_transactions(path: Path) -> pl.DataFrame:
@@ -34,7 +30,7 @@ def _read_transactions(path: Path) -> pl.DataFrame:
     except pl.exceptions.NoDataError:
         raise ClvInputError(f"transactions file {path} is empty") from None
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as error:
-        raise ClvInputError(f"cannot read {path} as CSV: {_first_line(error)}") from None
+        raise ClvInputError(f"cannot read {path} as CSV: {first_line(error)}") from None
 
 
 def _json_ready(value: Any) -> Any:
@@ -105,9 +101,9 @@ def clv(
             try:
                 per_customer.write_csv(output)
             except OSError as error:
-                raise ClvInputError(f"cannot write {output}: {_first_line(error)}") from None
+                raise ClvInputError(f"cannot write {output}: {first_line(error)}") from None
     except ClvInputError as error:
-        typer.echo(f"error: {_first_line(error)}", err=True)
+        typer.echo(f"error: {first_line(error)}", err=True)
         raise typer.Exit(1) from None
     if json_output:
         typer.echo(json.dumps(_json_ready(params), indent=2))

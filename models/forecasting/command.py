@@ -14,15 +14,11 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from core.errors import first_line
 from models.forecasting.errors import ForecastInputError
 from models.forecasting.forecast import DEFAULT_FOLDS, SeriesForecast, forecast_series
 from models.forecasting.periods import check_freq
 from models.forecasting.prepare import prepare_series
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def read_series_csv(path: Path) -> pd.DataFrame:
@@ -36,7 +32,7 @@ def read_series_csv(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise ForecastInputError(f"input file {path} is empty: it needs a header ds,y") from None
     except (pd.errors.ParserError, OSError, UnicodeDecodeError) as error:
-        raise ForecastInputError(f"cannot read {path} as CSV: {_first_line(error)}") from None
+        raise ForecastInputError(f"cannot read {path} as CSV: {first_line(error)}") from None
 
 
 def forecast_csv(result: SeriesForecast) -> str:
@@ -118,9 +114,9 @@ def forecast(
             try:
                 output.write_text(text)
             except OSError as error:
-                raise ForecastInputError(f"cannot write {output}: {_first_line(error)}") from None
+                raise ForecastInputError(f"cannot write {output}: {first_line(error)}") from None
     except ForecastInputError as error:
-        typer.echo(f"error: {_first_line(error)}", err=True)
+        typer.echo(f"error: {first_line(error)}", err=True)
         raise typer.Exit(1) from None
     for line in [*report.notes(), *result.warnings]:
         typer.echo(f"note: {line}", err=True)
