@@ -178,7 +178,7 @@ def demo(
 ) -> None:
     """Everything in one go: migrate, generate demo history if empty, ETL, train, serve."""
     from data.generator import GeneratorConfig, generate_history
-    from models.diagnostics.train import train_diagnostics
+    from models.diagnostics.command import train_diagnostics_command
     from models.registry import production
     from ops.migrate import upgrade_to_head
     from pipelines.run import run_etl
@@ -193,7 +193,7 @@ def demo(
             steps.append(("generate", lambda: generate_history(engine, config, progress=say)))
         steps.append(("etl", lambda: run_etl(current, progress=say)))
         if production("diagnostics", settings=current) is None:
-            steps.append(("train diagnostics", lambda: train_diagnostics(current)))
+            steps.append(("train diagnostics", train_diagnostics_command))
         for name, step in steps:
             say(f"== {name}")
             step()
