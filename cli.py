@@ -6,20 +6,47 @@ user can fix are printed as one line on stderr with a non-zero exit, never a tra
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
+import click
 import typer
 from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
 
 from core.settings import Settings, get_settings
 
+
+class _LazyCommands(TyperGroup):
+    """Model commands import scikit-learn, scipy and pandas; load them only when they are used,
+    so that `repairlens sql` and friends start quickly."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "diagnose": ("models.diagnostics.command", "diagnose"),
+        "forecast": ("models.forecasting.command", "forecast"),
+        "clv": ("models.clv.command", "clv"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *self.lazy]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, function = self.lazy[cmd_name]
+        single = typer.Typer()
+        single.command(cmd_name)(getattr(importlib.import_module(module), function))
+        return typer.main.get_command(single)
+
+
 app = typer.Typer(
+    cls=_LazyCommands,
     help="RepairLens: analytics and diagnostics workbench for device-repair shops.",
     no_args_is_help=True,
     add_completion=False,
@@ -201,30 +228,26 @@ def demo(
         raise typer.Exit(_serve_streamlit(host, port))
 
 
-def _register_model_commands() -> None:
-    from models.clv.command import clv
-    from models.diagnostics.command import diagnose, train_diagnostics_command
-    from models.forecasting.command import forecast
-
-    train_app = typer.Typer(help="Train a model family and register the result.")
-    train_app.command("diagnostics")(train_diagnostics_command)
-
-    @train_app.command("all")
-    def train_all(
-        promote: Annotated[
-            bool, typer.Option("--promote", help="Put every new model in production at once.")
-        ] = False,
-    ) -> None:
-        """Train every model family that learns from the warehouse (today: diagnostics)."""
-        train_diagnostics_command(promote=promote)
-
-    app.add_typer(train_app, name="train")
-    app.command("diagnose")(diagnose)
-    app.command("clv")(clv)
-    app.command("forecast")(forecast)
+PromoteOption = Annotated[
+    bool, typer.Option("--promote", help="Put the new model(s) in production at once.")
+]
+train_app = typer.Typer(help="Train a model family and register the result.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 
 
-_register_model_commands()
+@train_app.command("diagnostics")
+def train_diagnostics(promote: PromoteOption = False) -> None:
+    """Train the symptom-to-fault model on the warehouse and register it."""
+    from models.diagnostics.command import train_diagnostics_command
+
+    train_diagnostics_command(promote=promote)
+
+
+@train_app.command("all")
+def train_all(promote: PromoteOption = False) -> None:
+    """Train every model family that learns from the warehouse (today: diagnostics)."""
+    train_diagnostics(promote=promote)
+
 
 if __name__ == "__main__":
     app()
