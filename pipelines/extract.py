@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,13 +34,8 @@ def ops_snapshot(engine: Engine) -> Iterator[OpsReader]:
     """A reader whose every query sees the same committed state of the operational database."""
     if engine.dialect.name == "postgresql":
         url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with adbc.connect(url, autocommit=True) as connection:
-            reader = _PostgresReader(connection)
-            reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                yield reader
-            finally:
-                reader.execute("ROLLBACK")
+        with _postgres_snapshot(url) as reader:
+            yield reader
         return
     raw = engine.raw_connection()
     try:
@@ -49,6 +45,20 @@ def ops_snapshot(engine: Engine) -> Iterator[OpsReader]:
     finally:
         raw.rollback()
         raw.close()
+
+
+@contextmanager
+def _postgres_snapshot(url: str, snapshot: str | None = None) -> Iterator[_PostgresReader]:
+    """A reader in a REPEATABLE READ transaction: a new snapshot, or the exported ``snapshot``."""
+    with adbc.connect(url, autocommit=True) as connection:
+        reader = _PostgresReader(connection, url)
+        reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            if snapshot is not None:
+                reader.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            yield reader
+        finally:
+            reader.execute("ROLLBACK")
 
 
 def typed_frame(text: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -74,6 +84,13 @@ def _timestamp_text(moment: dt.datetime) -> str:
 
 def _key_table(table: SourceTable) -> SourceTable:
     return SourceTable(table.name, table.key, {c: table.raw_schema[c] for c in table.key})
+
+
+def _count_into(
+    reader: OpsReader, tables: Sequence[SourceTable], counts: dict[str, Future[int]]
+) -> None:
+    for table in tables:
+        counts[table.name].set_result(reader.count(table))
 
 
 class OpsReader(ABC):
@@ -125,13 +142,42 @@ class OpsReader(ABC):
     def count(self, table: SourceTable) -> int:
         return int(self._scalar(f'SELECT COUNT(*) FROM "{table.name}"'))
 
+    def counts_soon(
+        self, tables: Sequence[SourceTable], background: Executor
+    ) -> dict[str, Future[int]]:
+        """The row count of each of ``tables`` in this snapshot, by name, as futures. Here they are
+        counted at once; PostgreSQL counts them in order on a second connection sharing this
+        snapshot, in ``background``, while this one reads on."""
+        counts: dict[str, Future[int]] = {table.name: Future() for table in tables}
+        _count_into(self, tables, counts)
+        return counts
+
     def has_rows(self, table: SourceTable) -> bool:
         return self._scalar(f'SELECT 1 FROM "{table.name}" LIMIT 1') is not None
 
 
 class _PostgresReader(OpsReader):
-    def __init__(self, connection: adbc.Connection) -> None:
-        self._connection = connection
+    def __init__(self, connection: adbc.Connection, url: str) -> None:
+        self._connection, self._url = connection, url
+
+    def counts_soon(
+        self, tables: Sequence[SourceTable], background: Executor
+    ) -> dict[str, Future[int]]:
+        counts: dict[str, Future[int]] = {table.name: Future() for table in tables}
+        snapshot = self._scalar("SELECT pg_export_snapshot()")
+        background.submit(self._count_in, snapshot, tables, counts)
+        return counts
+
+    def _count_in(
+        self, snapshot: str, tables: Sequence[SourceTable], counts: dict[str, Future[int]]
+    ) -> None:
+        try:
+            with _postgres_snapshot(self._url, snapshot) as twin:
+                _count_into(twin, tables, counts)
+        except BaseException as error:
+            for count in counts.values():
+                if not count.done():
+                    count.set_exception(error)
 
     def execute(self, sql: str) -> None:
         with self._connection.cursor() as cursor:

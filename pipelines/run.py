@@ -252,6 +252,8 @@ def stage_all(
         # skew, or generated history ending later today) must not hide later real updates.
         ceiling = ops.now()
         prefetch = _Prefetch(ops, background, list(sources.values())) if fresh else None
+        # Deletions are detected by row counts (see reconcile_with_ops), taken meanwhile.
+        ops_rows = None if fresh else ops.counts_soon(list(sources.values()), background)
         for source in sources.values():
             since = watermarks.get(source.name)
             read_from = since - WATERMARK_OVERLAP if since else None
@@ -268,8 +270,8 @@ def stage_all(
                 raw = stage.stage(prefetch.rows(source))
             else:
                 raw = stage.apply(read_from, also)
-            if not fresh:
-                stage.reconcile_with_ops()
+            if ops_rows is not None:
+                stage.reconcile_with_ops(ops_rows[source.name].result())
             latest = raw["updated_at"].max()
             if latest is not None:
                 seen = min(latest, ceiling)
@@ -393,7 +395,7 @@ class _TableStager:
                 "AND CAST(row_key AS BIGINT) IN (SELECT repair_id FROM _events)"
             ).pl()
 
-    def reconcile_with_ops(self) -> None:
+    def reconcile_with_ops(self, ops_rows: int) -> None:
         """Catch deletions (and rows the watermark missed) by comparing row counts, then keys.
 
         After the upsert every ops row read is held in staging or quarantine, so staging +
@@ -402,7 +404,6 @@ class _TableStager:
         historical timestamps): that table is read again in full.
         """
         source, con = self.source, self.con
-        ops_rows = self.ops.count(source)
         if self._held() < ops_rows:
             self.apply(since=None)
         if self._held() > ops_rows:

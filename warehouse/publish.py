@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from core.settings import Settings
@@ -47,7 +48,16 @@ def private_copy(settings: Settings, run_id: str, fresh: bool) -> Path:
     path = directory / f"{run_id}.duckdb"
     if not fresh:
         shutil.copyfile(settings.warehouse_path, path)
+        _start_writeback(path)
     return path
+
+
+def _start_writeback(path: Path) -> None:
+    """Flush the fresh copy to disk in the background while the run works on it, so the fsync
+    before publishing is left with little more than the run's own changes (the whole copy took
+    ~0.4 s of an incremental run on the 1M-repair history otherwise)."""
+    fd = os.open(path, os.O_RDONLY)
+    threading.Thread(target=_fsync_and_close, args=(fd,), daemon=True).start()
 
 
 def discard(path: Path) -> None:
@@ -81,7 +91,10 @@ def prune_versions(settings: Settings) -> None:
 
 def _fsync(path: Path) -> None:
     # A rename is only durable once the renamed file's data and the directory entry are on disk.
-    fd = os.open(path, os.O_RDONLY)
+    _fsync_and_close(os.open(path, os.O_RDONLY))
+
+
+def _fsync_and_close(fd: int) -> None:
     try:
         os.fsync(fd)
     finally:

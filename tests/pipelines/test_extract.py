@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import polars as pl
@@ -46,6 +47,14 @@ def test_a_snapshot_does_not_see_rows_committed_after_it_began(ops_engine):
         assert ops.count(REPAIRS) == before == ops.rows(REPAIRS).height
     with ops_snapshot(ops_engine) as ops:
         assert ops.count(REPAIRS) == 3
+
+
+def test_counts_taken_in_the_background_see_the_same_snapshot(ops_engine):
+    seed_shop(ops_engine, repairs=2)
+    with ops_snapshot(ops_engine) as ops, ThreadPoolExecutor(max_workers=1) as background:
+        before = ops.count(REPAIRS)
+        insert(ops_engine, "repairs", [repair_row(3)])  # another connection commits meanwhile
+        assert ops.counts_soon([REPAIRS], background)["repairs"].result() == before
 
 
 def test_the_snapshot_clock_is_the_databases_utc_now(ops_engine):
