@@ -192,7 +192,7 @@ def results_section(
         SECTION,
         "",
         f"Run {date.today().isoformat()} with `{command}` on {os.cpu_count()} cores "
-        f"(1-minute load average {load:.1f} at the end: colleagues' jobs share the machine).",
+        f"(1-minute load average {load:.1f} at the end: other jobs share the machine).",
     ]
     if accuracy is not None:
         ratio_sn = np.exp(np.mean(np.log(accuracy["selected"] / accuracy["seasonal naive"])))
