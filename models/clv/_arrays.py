@@ -53,13 +53,7 @@ def frequency_recency_t(
         )
     if x.size == 0:
         raise ClvInputError("no customers: frequency, recency and T are empty")
-    bad = (x < 0) | (x != np.floor(x))
-    if bad.any():
-        i = _first_bad(bad)
-        raise ClvInputError(
-            f"frequency must be a whole number of repeat purchases ≥ 0, got {x[i]:g} at "
-            f"position {i}"
-        )
+    _check_whole_frequencies(x)
     if (t_x < 0).any():
         i = _first_bad(t_x < 0)
         raise ClvInputError(f"recency must be ≥ 0, got {t_x[i]:g} at position {i}")
@@ -81,6 +75,16 @@ def frequency_recency_t(
     return x, np.minimum(t_x, t_cal), t_cal
 
 
+def _check_whole_frequencies(x: FloatArray) -> None:
+    bad = (x < 0) | (x != np.floor(x))
+    if bad.any():
+        i = _first_bad(bad)
+        raise ClvInputError(
+            f"frequency must be a whole number of repeat purchases ≥ 0, got {x[i]:g} at "
+            f"position {i}"
+        )
+
+
 def frequency_monetary(
     frequency: ArrayLike, monetary_value: ArrayLike
 ) -> tuple[FloatArray, FloatArray]:
@@ -93,13 +97,7 @@ def frequency_monetary(
         )
     if x.size == 0:
         raise ClvInputError("no customers: frequency and monetary_value are empty")
-    bad = (x < 0) | (x != np.floor(x))
-    if bad.any():
-        i = _first_bad(bad)
-        raise ClvInputError(
-            f"frequency must be a whole number of repeat purchases ≥ 0, got {x[i]:g} at "
-            f"position {i}"
-        )
+    _check_whole_frequencies(x)
     if (m < 0).any():
         i = _first_bad(m < 0)
         raise ClvInputError(f"monetary_value must be ≥ 0, got {m[i]:g} at position {i}")
