@@ -17,6 +17,7 @@ from typing import Annotated, ClassVar
 
 import click
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
@@ -92,7 +93,7 @@ def settings() -> Settings:
         raise fail(f"invalid setting {first['loc'][0]}: {message}") from None
 
 
-def ops_engine(current: Settings):
+def ops_engine(current: Settings) -> Engine:
     from core.db import make_engine
 
     return make_engine(current.ops_url)
@@ -188,10 +189,10 @@ def _serve_streamlit(host: str, port: int) -> int:
     return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())
 
 
-def _ops_is_empty(current: Settings) -> bool:
+def _ops_is_empty(engine: Engine) -> bool:
     from sqlalchemy import text
 
-    with ops_engine(current).connect() as conn:
+    with engine.connect() as conn:
         return conn.execute(text("SELECT COUNT(*) FROM repairs")).scalar_one() == 0
 
 
@@ -215,7 +216,7 @@ def demo(
     with user_errors():
         engine = ops_engine(current)
         upgrade_to_head(engine)
-        if _ops_is_empty(current):
+        if _ops_is_empty(engine):
             config = GeneratorConfig(stores=stores, years=years, seed=42)
             steps.append(("generate", lambda: generate_history(engine, config, progress=say)))
         steps.append(("etl", lambda: run_etl(current, progress=say)))
