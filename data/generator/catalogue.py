@@ -42,10 +42,6 @@ class Catalogue:
     price_high: np.ndarray  # [fault, category, class] EUR
 
     @property
-    def n_models(self) -> int:
-        return len(self.model_names)
-
-    @property
     def n_faults(self) -> int:
         return len(self.fault_codes)
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from data.generator.stores import CITIES, Stores
+from data.generator.symptoms import VOCABULARY_DIR
 from ops.schema import ACQUISITION_CHANNELS
-
-VOCABULARY_DIR = Path(__file__).parent / "vocabulary"
 
 NAME_GROUP = {
     "DE": "de", "AT": "de", "CH": "de", "LU": "fr", "NL": "nl", "BE": "nl", "FR": "fr",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,6 +10,7 @@ import polars as pl
 
 from data.generator.experience import SATISFACTION_BASE, promised_days
 from data.generator.sampling import uuid4_strings
+from data.generator.symptoms import VOCABULARY_DIR
 from data.generator.timestamps import NEVER, utc
 from data.generator.visits import REWORK
 from ops.schema import DEVICE_CLASSES
@@ -38,7 +38,6 @@ NPS_FROM_CSAT = (2.2, -1.0, 1.0)  # slope, intercept, noise sd
 COMMENT_RATE = 0.4
 SUBMIT_MEDIAN_HOURS = 20.0
 
-VOCABULARY_DIR = Path(__file__).parent / "vocabulary"
 _DAY = 86_400
 
 

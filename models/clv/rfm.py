@@ -25,14 +25,6 @@ from models.clv.errors import ClvInputError
 TimeUnit = Literal["D", "W"]
 DAYS_PER_UNIT: dict[str, float] = {"D": 1.0, "W": 7.0}
 
-SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
-HOLDOUT_COLUMNS = (
-    "customer_id",
-    "frequency_holdout",
-    "monetary_value_holdout",
-    "duration_holdout",
-)
-
 _ISO_DATE_PREFIX = r"^\d{4}-\d{2}-\d{2}(?:[T ].*)?$"
 
 

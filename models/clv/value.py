@@ -111,7 +111,11 @@ def clv_report(
     gamma_gamma = fit_gamma_gamma(x, m)
     purchases = _expected_purchases(bgnbd, np.array([float(span)]), x, t_x, t_cal)
     average = expected_average_value(gamma_gamma, x, m)
-    value = customer_lifetime_value(bgnbd, gamma_gamma, x, t_x, t_cal, m, span, discount_rate)
+    value = (
+        purchases * average  # what the discounted sum reduces to, already computed
+        if discount_rate == 0
+        else customer_lifetime_value(bgnbd, gamma_gamma, x, t_x, t_cal, m, span, discount_rate)
+    )
     per_customer = summary.with_columns(
         pl.Series("p_alive", _p_alive(bgnbd, x, t_x, t_cal)),
         pl.Series("expected_purchases", purchases),

@@ -8,6 +8,7 @@ dropped and counted. The data (CC BY-SA 4.0) lives in ``eval_data/`` with its at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -105,17 +106,19 @@ def labelled_records(category: str) -> tuple[pl.DataFrame, int, tuple[str, ...]]
     return kept, records.height - kept.height, dropped_types
 
 
-def _non_empty(category: str) -> pl.DataFrame:
+@cache
+def _all_records(category: str) -> pl.DataFrame:
     file, _ = DATASETS[category]
-    return pl.read_csv(EVAL_DIR / file, infer_schema=False).filter(
-        pl.col("problem").str.strip_chars().str.len_chars() > 0
-    )
+    return pl.read_csv(EVAL_DIR / file, infer_schema=False)
+
+
+def _non_empty(category: str) -> pl.DataFrame:
+    return _all_records(category).filter(pl.col("problem").str.strip_chars().str.len_chars() > 0)
 
 
 def empty_problem_rows(category: str) -> int:
     """Records without any problem text (left out before mapping)."""
-    file, _ = DATASETS[category]
-    return pl.read_csv(EVAL_DIR / file, infer_schema=False).height - _non_empty(category).height
+    return _all_records(category).height - _non_empty(category).height
 
 
 def score_real_text(

@@ -16,7 +16,7 @@ import numpy as np
 from core.settings import Settings
 from models import registry
 from models.diagnostics.model import DiagnosticsModel
-from models.registry.store import dumps_skops
+from models.registry.store import dumps_skops, loads_skops
 
 KIND = "diagnostics"
 ARTIFACT_FORMAT = 1
@@ -77,11 +77,12 @@ def model_from_artifact(artifact: dict) -> tuple[DiagnosticsModel, dict]:
 
 def load_production_model(settings: Settings) -> LoadedModel:
     """The production diagnostics model, checksum verified; ModelNotTrainedError if none."""
-    if registry.production_version(KIND, settings=settings) is None:
+    entry = registry.production(KIND, settings=settings)
+    if entry is None:
         raise ModelNotTrainedError(
             "no diagnostics model has been trained yet: run `repairlens train diagnostics`"
         )
-    entry, artifact = registry.load_production(KIND, trusted=TRUSTED_TYPES, settings=settings)
+    artifact = loads_skops(registry.load_artifact(entry), TRUSTED_TYPES)
     model, prices = model_from_artifact(artifact)
     return LoadedModel(entry.version, model, prices)
 

@@ -68,16 +68,11 @@ def forecast_many(
 
 
 def _in_processes(tasks: list[Any], workers: int) -> Iterable[Any]:
-    """Fork-started workers inherit the imported libraries; one BLAS thread each, no contention."""
+    """Fork-started workers inherit the imported libraries (``forecast_series`` already limits
+    itself to one BLAS thread, so workers do not contend)."""
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_blas_thread) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         yield from pool.map(_forecast_one, tasks, chunksize=SERIES_PER_TASK)
-
-
-def _one_blas_thread() -> None:
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
 
 
 def _forecast_one(task: tuple[str, pd.Series, dict[str, Any]]) -> dict[str, Any]:

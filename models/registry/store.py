@@ -28,7 +28,6 @@ from typing import Any, Literal
 from core.settings import Settings, get_settings
 
 Status = Literal["candidate", "production", "archived"]
-STATUSES: tuple[Status, ...] = ("candidate", "production", "archived")
 REGISTRY_FILE = "registry.sqlite"
 BUSY_TIMEOUT_MS = 10_000
 
