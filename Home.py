@@ -7,6 +7,8 @@ import streamlit as st
 from ui import formatting
 from ui.warehouse import current_version, freshness, home_kpis
 
+WINDOW_DAYS = 30
+
 st.set_page_config(page_title="RepairLens", page_icon="🔧", layout="wide")
 st.title("RepairLens")
 st.caption("Analytics and diagnostics for device repair.")
@@ -20,11 +22,13 @@ if version is None:
     )
     st.stop()
 
-as_of, kpis = home_kpis(version)
+as_of, kpis = home_kpis(version, WINDOW_DAYS)
 if as_of is None:
     st.info("The warehouse is empty: the operational database had no repairs at the last ETL run.")
 else:
-    st.subheader(f"Last 30 days to {as_of:%d %b %Y}, against the 30 days before")
+    st.subheader(
+        f"Last {WINDOW_DAYS} days to {as_of:%d %b %Y}, against the {WINDOW_DAYS} days before"
+    )
     for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
         column.metric(
             kpi.label,

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
+from core.errors import first_line
 from core.settings import Settings, get_settings
 
 
@@ -78,7 +79,7 @@ def user_errors() -> Iterator[None]:
     except (EtlError, WarehouseMissingError, ReadOnlyQueryError, DatabaseNotEmptyError) as error:
         raise fail(str(error)) from None
     except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        reason = first_line(error.orig or error)
         raise fail(f"cannot reach the operational database: {reason}") from None
 
 

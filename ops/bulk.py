@@ -55,7 +55,7 @@ def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """Cast to the text/integer forms SQLAlchemy itself stores in SQLite."""
     casts = []
     for name, dtype in frame.schema.items():
-        if dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
+        if isinstance(dtype, pl.Datetime):
             casts.append(pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"))
         elif dtype == pl.Date:
             casts.append(pl.col(name).dt.strftime("%Y-%m-%d"))

@@ -24,9 +24,9 @@ import polars as pl
 
 from pipelines import transform
 from pipelines.load import changed_table, count_rows, previous_table, replace_rows, table_exists
+from warehouse.checks import EVERYTHING
 
 REPAIR_CHILDREN = ("repair_status_events", "repair_parts", "payments", "feedback")
-EVERYTHING = "TRUE"
 AFFECTED_REPAIRS = "repair_id IN (SELECT repair_id FROM _affected_repairs)"
 AFFECTED_BOOKINGS = "booking_id IN (SELECT booking_id FROM _affected_bookings)"
 AFFECTED_STOCK = "(store_id, part_id) IN (SELECT (store_id, part_id) FROM _affected_stock)"

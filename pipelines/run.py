@@ -24,13 +24,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from core.db import is_sqlite, make_engine
+from core.errors import first_line
 from core.settings import Settings
 from ops.migrate import current_revision, head_revision
 from pipelines import load
 from pipelines.errors import EtlError
 from pipelines.extract import OpsReader, ops_snapshot
 from pipelines.lock import etl_lock
-from pipelines.marts import build_marts
+from pipelines.marts import Progress, build_marts
 from pipelines.runlog import RunLog, TableCounts
 from pipelines.sources import SourceTable, source_tables
 from pipelines.transform import stg_table
@@ -48,7 +49,6 @@ good; 15 minutes covers any transaction the booking API or the generator holds o
 MAX_RE_READ_REPAIRS = 5_000
 """Above this many repairs with a moved intake time, all status events are read again instead."""
 
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -205,7 +205,7 @@ def check_ops_database(url: str) -> Engine:
             raise EtlError("operational database is empty: run `repairlens generate`")
     except DBAPIError as error:
         engine.dispose()
-        reason = str(error.orig or error).strip().splitlines()[0]
+        reason = first_line(error.orig or error)
         raise EtlError(
             f"cannot reach the operational database at {shown} ({reason}): start it or fix "
             "REPAIRLENS_OPS_DB_URL, then run `repairlens etl`"

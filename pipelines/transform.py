@@ -547,12 +547,6 @@ def fct_bookings(
     )
 
 
-def inventory_as_of(stg_stock_movements: pl.DataFrame) -> dt.date | None:
-    """The last day of the inventory window: the latest stock movement's day."""
-    latest = stg_stock_movements["occurred_at"].max()
-    return latest.date() if isinstance(latest, dt.datetime) else None
-
-
 def fct_inventory_daily(
     stg_stock_levels: pl.DataFrame,
     stg_stock_movements: pl.DataFrame,

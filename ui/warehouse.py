@@ -41,7 +41,7 @@ def cursor(version: str) -> duckdb.DuckDBPyConnection:
 
 
 @st.cache_data(ttl=600, max_entries=32)
-def home_kpis(version: str, days: int = 30) -> tuple[dt.date | None, list[Kpi]]:
+def home_kpis(version: str, days: int) -> tuple[dt.date | None, list[Kpi]]:
     """The KPI window end (the last day with repairs, capped at today) and the headline KPIs."""
     db = cursor(version)
     latest = latest_activity_date(db)

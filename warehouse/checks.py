@@ -20,7 +20,7 @@ from warehouse.catalogue import MARTS, TableSpec
 # Money identities are exact DECIMAL(12,2) arithmetic; the tolerance only guards a rounding slip.
 _CENT = "0.005"
 _HOUR_TOLERANCE = "0.001"
-_EVERYTHING = "TRUE"
+EVERYTHING = "TRUE"
 
 
 @dataclass(frozen=True)
@@ -185,23 +185,22 @@ def all_checks() -> list[Check]:
 def scope_of(check: Check, scopes: dict[str, str] | None) -> str | None:
     """The condition ``check`` runs with, or None to skip it (see the module docstring)."""
     if scopes is None:
-        return _EVERYTHING
-    if check.references is not None and scopes.get(check.references) == _EVERYTHING:
-        return _EVERYTHING
+        return EVERYTHING
+    if check.references is not None and scopes.get(check.references) == EVERYTHING:
+        return EVERYTHING
     return scopes.get(check.table)
 
 
 def run_checks(
     con: duckdb.DuckDBPyConnection,
     scopes: dict[str, str] | None = None,
-    checks: list[Check] | None = None,
 ) -> list[CheckResult]:
-    """Run ``checks`` (all by default) over everything, or over ``scopes``; every result."""
+    """Run every check over everything, or over ``scopes``; every result."""
     results = []
-    for check in all_checks() if checks is None else checks:
+    for check in all_checks():
         where = scope_of(check, scopes)
         if where is not None:
-            sql = check.sql if where == _EVERYTHING or not check.scoped_sql else check.scoped_sql
+            sql = check.sql if where == EVERYTHING or not check.scoped_sql else check.scoped_sql
             count = con.execute(sql.format(where=where)).fetchall()[0][0]
             results.append(CheckResult(check.name, int(count)))
     return results

@@ -34,7 +34,7 @@ received AS (
 ready AS (
     SELECT median(received_to_ready_hours) AS median_turnaround_hours
     FROM fct_repairs, bounds
-    WHERE CAST(ready_at AS DATE) BETWEEN start_date AND end_date
+    WHERE ready_date BETWEEN start_date AND end_date
 ),
 rated AS (
     SELECT avg(csat) AS csat

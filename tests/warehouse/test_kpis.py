@@ -16,7 +16,7 @@ D = dt.date
 def warehouse() -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect()
     conn.execute(
-        "CREATE TABLE fct_repairs (repair_id INT, received_date DATE, ready_at TIMESTAMP, "
+        "CREATE TABLE fct_repairs (repair_id INT, received_date DATE, ready_date DATE, "
         "collected_date DATE, received_to_ready_hours DOUBLE, revenue_eur DECIMAL(12,2), "
         "is_first_time_fix BOOLEAN)"
     )
@@ -25,11 +25,11 @@ def warehouse() -> duckdb.DuckDBPyConnection:
         "INSERT INTO fct_repairs VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             # in the current window (Mar 2-31): three repairs, two collected in it
-            (1, D(2026, 3, 5), dt.datetime(2026, 3, 6, 10), D(2026, 3, 7), 24.0, 100, True),
-            (2, D(2026, 3, 10), dt.datetime(2026, 3, 12, 10), D(2026, 3, 12), 48.0, 60, False),
+            (1, D(2026, 3, 5), D(2026, 3, 6), D(2026, 3, 7), 24.0, 100, True),
+            (2, D(2026, 3, 10), D(2026, 3, 12), D(2026, 3, 12), 48.0, 60, False),
             (3, D(2026, 3, 30), None, None, None, None, None),  # still open
             # in the previous window (Jan 31 - Mar 1)
-            (4, D(2026, 2, 10), dt.datetime(2026, 2, 10, 18), D(2026, 2, 11), 8.0, 80, True),
+            (4, D(2026, 2, 10), D(2026, 2, 10), D(2026, 2, 11), 8.0, 80, True),
         ],
     )
     conn.executemany(
