@@ -12,8 +12,9 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import click
 import typer
@@ -23,6 +24,9 @@ from typer.core import TyperGroup
 
 from core.errors import first_line
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from models.training import Family
 
 
 class _LazyCommands(TyperGroup):
@@ -190,6 +194,13 @@ def _serve_streamlit(host: str, port: int) -> int:
     return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())
 
 
+def _trainer(current: Settings, item: Family) -> Callable[[], None]:
+    def run() -> None:
+        say(item.describe(item.train(current, progress=say)))
+
+    return run
+
+
 def _ops_is_empty(engine: Engine) -> bool:
     from sqlalchemy import text
 
@@ -207,8 +218,8 @@ def demo(
 ) -> None:
     """Everything in one go: migrate, generate demo history if empty, ETL, train, serve."""
     from data.generator import GeneratorConfig, generate_history
-    from models.diagnostics.command import train_diagnostics_command
     from models.registry import production
+    from models.training import FAMILIES
     from ops.migrate import upgrade_to_head
     from pipelines.run import run_etl
 
@@ -221,34 +232,69 @@ def demo(
             config = GeneratorConfig(stores=stores, years=years, seed=42)
             steps.append(("generate", lambda: generate_history(engine, config, progress=say)))
         steps.append(("etl", lambda: run_etl(current, progress=say)))
-        if production("diagnostics", settings=current) is None:
-            steps.append(("train diagnostics", train_diagnostics_command))
-        for name, step in steps:
-            say(f"== {name}")
-            step()
+        for item in FAMILIES.values():
+            if production(item.kind, settings=current) is None:
+                steps.append((f"train {item.kind}", _trainer(current, item)))
+        with model_errors():
+            for name, step in steps:
+                say(f"== {name}")
+                step()
     if serve:
         raise typer.Exit(_serve_streamlit(host, port))
 
 
-PromoteOption = Annotated[
-    bool, typer.Option("--promote", help="Put the new model(s) in production at once.")
-]
-train_app = typer.Typer(help="Train a model family and register the result.", no_args_is_help=True)
-app.add_typer(train_app, name="train")
+@app.command()
+def train(
+    kind: Annotated[str, typer.Argument(help="A model kind, or `all` for every family.")],
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Put the new model(s) in production at once.")
+    ] = False,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day of training data.")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day of training data.")
+    ] = None,
+) -> None:
+    """Train a model family (or `all`) on the warehouse and register the result."""
+    from models.training import FAMILIES, UnknownFamilyError, family
+
+    current = settings()
+    try:
+        chosen = list(FAMILIES.values()) if kind == "all" else [family(kind)]
+    except UnknownFamilyError as error:
+        raise fail(f"{error} (or all)") from None
+    window = _window(since, until)
+    for item in chosen:
+        if len(chosen) > 1:
+            say(f"== train {item.kind}")
+        with user_errors(), model_errors():
+            entry = item.train(current, window, promote=promote, progress=say)
+        say(item.describe(entry))
+        if entry.status == "candidate":
+            say("kept as a candidate: production is unchanged (train with --promote to replace it)")
 
 
-@train_app.command("diagnostics")
-def train_diagnostics(promote: PromoteOption = False) -> None:
-    """Train the symptom-to-fault model on the warehouse and register it."""
-    from models.diagnostics.command import train_diagnostics_command
+def _window(since: datetime | None, until: datetime | None) -> tuple[date, date] | None:
+    if since is None and until is None:
+        return None
+    start = since.date() if since else date.min
+    end = until.date() if until else date.max
+    if start > end:
+        raise fail("--since must not be after --until")
+    return start, end
 
-    train_diagnostics_command(promote=promote)
 
+@contextmanager
+def model_errors() -> Iterator[None]:
+    """Training problems a user can act on (too little data, a broken registry) in one line."""
+    from models.errors import ModelInputError
+    from models.registry import RegistryError
 
-@train_app.command("all")
-def train_all(promote: PromoteOption = False) -> None:
-    """Train every model family that learns from the warehouse (today: diagnostics)."""
-    train_diagnostics(promote=promote)
+    try:
+        yield
+    except (ModelInputError, RegistryError) as error:
+        raise fail(str(error)) from None
 
 
 if __name__ == "__main__":

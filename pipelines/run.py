@@ -50,7 +50,6 @@ MAX_RE_READ_REPAIRS = 5_000
 """Above this many repairs with a moved intake time, all status events are read again instead."""
 
 
-
 @dataclass
 class EtlRunSummary:
     run_id: str

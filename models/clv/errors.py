@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from models.errors import ModelInputError
 
-class ClvInputError(ValueError):
+
+class ClvInputError(ModelInputError):
     """Input the CLV models cannot use; the message is one line saying what to fix."""
 
 

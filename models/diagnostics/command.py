@@ -1,8 +1,8 @@
-"""``repairlens train diagnostics`` and ``repairlens diagnose``.
+"""``repairlens diagnose`` (training is ``repairlens train diagnostics``, see
+:mod:`models.training`).
 
-Register with ``train_app.command("diagnostics")(train_diagnostics_command)`` and
-``app.command("diagnose")(diagnose)``. Errors a user can fix print one line on stderr starting
-``error: `` and exit with code 1, never a traceback.
+Register with ``app.command("diagnose")(diagnose)``. Errors a user can fix print one line on stderr
+starting ``error: `` and exit with code 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -49,31 +49,6 @@ def _user_errors() -> Iterator[None]:
 
 def _settings() -> Settings:
     return get_settings()
-
-
-def train_diagnostics_command(
-    promote: Annotated[
-        bool, typer.Option("--promote", help="Put the new model in production at once.")
-    ] = False,
-) -> None:
-    """Train the symptom-to-fault model on the warehouse and register it."""
-    from models.diagnostics.train import train_diagnostics
-
-    with _user_errors():
-        entry = train_diagnostics(_settings(), promote=promote)
-    m = entry.metrics
-    typer.echo(
-        f"diagnostics v{entry.version} ({entry.status}) trained on {entry.window_start} … "
-        f"{entry.window_end}: hold-out top-1 {m['top1']:.3f} (keyword baseline "
-        f"{m['baseline_top1']:.3f}), top-3 {m['top3']:.3f} ({m['baseline_top3']:.3f}), "
-        f"ECE {m['ece']:.3f}, bench recommended for {m['bench_rate']:.0%}",
-        err=True,
-    )
-    if entry.status == "candidate":
-        typer.echo(
-            "kept as a candidate: production is unchanged (train with --promote to replace it)",
-            err=True,
-        )
 
 
 def diagnose(

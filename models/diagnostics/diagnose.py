@@ -18,9 +18,10 @@ from models.diagnostics.features import CATEGORIES, Case, Device, find_device, k
 from models.diagnostics.model import Contribution, DiagnosticsModel, Explanation
 from models.diagnostics.pricing import Part, parts_for, quote, repair_types
 from models.diagnostics.text import normalise_text
+from models.errors import ModelInputError
 
 
-class DiagnoseInputError(ValueError):
+class DiagnoseInputError(ModelInputError):
     """A case the model cannot answer; ``str(error)`` is one line saying what is wrong."""
 
 

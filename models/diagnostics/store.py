@@ -16,6 +16,7 @@ import numpy as np
 from core.settings import Settings
 from models import registry
 from models.diagnostics.model import DiagnosticsModel
+from models.errors import ModelInputError
 from models.registry.store import dumps_skops, loads_skops
 
 KIND = "diagnostics"
@@ -35,7 +36,7 @@ TRUSTED_TYPES = (
 )
 
 
-class ModelNotTrainedError(RuntimeError):
+class ModelNotTrainedError(ModelInputError):
     """No diagnostics model is in production; ``str(error)`` says what to run."""
 
 

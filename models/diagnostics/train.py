@@ -10,6 +10,7 @@ fitted on what remains, so every reported number is out of sample.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +27,7 @@ from models.diagnostics.metrics import expected_calibration_error, ranked_codes,
 from models.diagnostics.model import DiagnosticsModel, fit_temperature, softmax
 from models.diagnostics.pricing import price_table
 from models.diagnostics.store import KIND, save_model
+from models.errors import ModelInputError
 from warehouse.reader import connect_read_only, warehouse_version
 
 HOLDOUT_SHARE = 0.15
@@ -43,7 +45,7 @@ PARAMETERS = {
 }
 
 
-class TrainingDataError(RuntimeError):
+class TrainingDataError(ModelInputError):
     """The warehouse has too little usable history; ``str(error)`` says what to do."""
 
 
@@ -243,12 +245,16 @@ def train_diagnostics(
     promote: bool = False,
     started_by: str | None = None,
     parameters: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> registry.Entry:
     """Train on the warehouse, register a candidate, promote it when asked or when none is in
     production yet; returns the (possibly promoted) entry."""
+    say = progress or (lambda _message: None)
     version_read = warehouse_version(settings)
     rows = training_rows(settings, window)
+    say(f"read {rows.height:,} completed repairs from warehouse {version_read}")
     model, evaluation = fit_model(rows, parameters)
+    say(f"fitted: hold-out top-1 {evaluation.top1:.3f}, top-3 {evaluation.top3:.3f}")
     prices = price_table(rows)
     user = started_by or _user()
     received = rows["received_date"]
@@ -279,3 +285,14 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def describe_entry(entry: registry.Entry) -> str:
+    """One line for the terminal and the Model Lab: hold-out metrics against the keyword rules."""
+    m = entry.metrics
+    return (
+        f"diagnostics v{entry.version} ({entry.status}) trained on {entry.window_start} … "
+        f"{entry.window_end}: hold-out top-1 {m['top1']:.3f} (keyword baseline "
+        f"{m['baseline_top1']:.3f}), top-3 {m['top3']:.3f} ({m['baseline_top3']:.3f}), "
+        f"ECE {m['ece']:.3f}, bench recommended for {m['bench_rate']:.0%}"
+    )

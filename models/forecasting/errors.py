@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.errors import ModelInputError
 
-class ForecastInputError(ValueError):
+
+class ForecastInputError(ModelInputError):
     """Input the forecasting engine cannot use; the message is one line saying what to fix."""

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
+import cli
 from core.settings import Settings
 from models import registry
-from models.diagnostics.command import diagnose, train_diagnostics_command
 from models.diagnostics.diagnose import DiagnoseInputError, diagnose_many
 from models.diagnostics.features import Case
 from models.diagnostics.openrepair import DATASETS, labelled_records
@@ -48,15 +47,8 @@ def loaded(trained_dir: Path):
     return load_production_model(Settings(data_dir=trained_dir))
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
-    app.command("diagnose")(diagnose)
-    app.command("train-diagnostics")(train_diagnostics_command)
-    return app
-
-
 def _run(args: list[str]):
-    return CliRunner().invoke(_app(), args)
+    return CliRunner().invoke(cli.app, args)
 
 
 def _proba(loaded, case: Case) -> dict[str, float]:
@@ -253,7 +245,7 @@ def test_without_trained_model_says_to_train(data_dir: Path) -> None:
 
 
 def test_training_without_warehouse_is_one_line_error(data_dir: Path) -> None:
-    result = _run(["train-diagnostics"])
+    result = _run(["train", "diagnostics"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: no warehouse has been published")
 
