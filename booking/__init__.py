@@ -1,0 +1,1 @@
+"""The booking API: customers book and follow repairs, staff run them (``booking.main``)."""

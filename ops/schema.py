@@ -346,3 +346,36 @@ class Feedback(Timestamped, Base):
 
 
 TABLES_IN_LOAD_ORDER = [t.name for t in metadata.sorted_tables]
+
+# Tables below belong to the booking API alone: defined after TABLES_IN_LOAD_ORDER on purpose, so
+# the history generator does not fill them and ETL does not extract them (credentials and access
+# secrets never leave the operational database).
+STAFF_ROLES = ("technician", "manager")
+
+
+class StaffAccount(Timestamped, Base):
+    """A person who signs in to the staff routes; ``password_hash`` is an argon2id hash."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), "role"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class BookingAccess(Timestamped, Base):
+    """The customer's access secret of a booking, stored as its SHA-256 (the secret itself is
+    256 random bits, shown once)."""
+
+    __tablename__ = "booking_access"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+
+
+# The slot search reads one store's bookings of one day.
+Index("ix_bookings_store_id_slot_start_at", Booking.store_id, Booking.slot_start_at)
