@@ -17,6 +17,7 @@ from models.registry.store import (
     production_version,
     promote,
     register,
+    rollback,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "production_version",
     "promote",
     "register",
+    "rollback",
 ]

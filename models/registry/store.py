@@ -197,6 +197,72 @@ def promote(
     return entry(kind, version, settings=settings)
 
 
+def rollback(kind: str, by: str, reason: str, *, settings: Settings | None = None) -> Entry:
+    """Put back the version that was in production before the current one; the current one is
+    archived. Repeated rollbacks walk further back through the promotions, like an undo stack.
+
+    The restored artifact is checked against its SHA-256 first, so a rollback never puts a
+    damaged model in production. Returns the restored entry.
+    """
+    settings = settings or get_settings()
+    if not reason.strip():
+        raise RegistryError("a rollback needs a reason for the audit trail")
+    now = _now()
+    with _write(settings) as connection:
+        current = connection.execute(
+            "SELECT version FROM model_entries WHERE kind = ? AND status = 'production'", (kind,)
+        ).fetchone()
+        if current is None:
+            raise RegistryError(f"no production {kind} model to roll back")
+        history = connection.execute(
+            "SELECT version, action FROM registry_events WHERE kind = ? "
+            "AND action IN ('promoted', 'rolled back') ORDER BY event_id",
+            (kind,),
+        ).fetchall()
+        previous = previous_production(
+            [(int(version), action) for version, action in history], int(current[0])
+        )
+        if previous is None:
+            raise RegistryError(
+                f"{kind} v{current[0]} has no earlier production version to roll back to"
+            )
+        restored = _entry_from_row(
+            settings,
+            connection.execute(
+                "SELECT * FROM model_entries WHERE kind = ? AND version = ?", (kind, previous)
+            ).fetchone(),
+        )
+        load_artifact(restored)  # refuses a damaged artifact before anything changes
+        connection.execute(
+            "UPDATE model_entries SET status = 'archived' WHERE kind = ? AND version = ?",
+            (kind, current[0]),
+        )
+        _log(connection, kind, current[0], "rolled back", by, reason, now)
+        connection.execute(
+            "UPDATE model_entries SET status = 'production' WHERE kind = ? AND version = ?",
+            (kind, previous),
+        )
+        _log(connection, kind, previous, "restored", by, f"rollback from v{current[0]}", now)
+    return entry(kind, previous, settings=settings)
+
+
+def previous_production(history: Sequence[tuple[int, str]], current: int) -> int | None:
+    """The version a rollback restores, from the ``promoted`` / ``rolled back`` events in order.
+
+    Each promotion pushes its version on a stack and each rollback pops one, so the version below
+    the top is the one that was in production before the current one.
+    """
+    stack: list[int] = []
+    for version, action in history:
+        if action == "promoted":
+            stack.append(version)
+        elif stack:
+            stack.pop()
+    while stack and stack[-1] == current:
+        stack.pop()
+    return stack[-1] if stack else None
+
+
 def entry(kind: str, version: int, *, settings: Settings | None = None) -> Entry:
     """The entry of one version; RegistryError if there is none."""
     settings = settings or get_settings()
@@ -206,8 +272,10 @@ def entry(kind: str, version: int, *, settings: Settings | None = None) -> Entry
     return rows[0]
 
 
-def entries(kind: str, *, settings: Settings | None = None) -> list[Entry]:
-    """Every version of ``kind``, newest first."""
+def entries(kind: str | None = None, *, settings: Settings | None = None) -> list[Entry]:
+    """Every version of ``kind`` (of every kind when None), by kind, newest first."""
+    if kind is None:
+        return _select_entries(settings or get_settings(), "1 = 1", ())
     return _select_entries(settings or get_settings(), "kind = ?", (kind,))
 
 
