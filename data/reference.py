@@ -40,6 +40,11 @@ _PARTS_SCHEMA = {
     "lead_time_days": pl.Int64,
     "supplier": pl.String,
 }
+_FAULT_CHECKS_SCHEMA = {
+    "fault_code": pl.String,
+    "step": pl.Int64,
+    "check": pl.String,
+}
 _PRICE_LIST_SCHEMA = {
     "fault_code": pl.String,
     "category": pl.String,
@@ -97,3 +102,10 @@ def parts() -> pl.DataFrame:
 def price_list() -> pl.DataFrame:
     """The shop's price list: one row per (``fault_code``, ``category``, ``device_class``)."""
     return _read("price_list.csv", _PRICE_LIST_SCHEMA)
+
+
+@cache
+def fault_checks() -> pl.DataFrame:
+    """Bench checks per fault: one row per (``fault_code``, ``step``), 2–4 steps per fault code,
+    in the order a technician should run them."""
+    return _read("fault_checks.csv", _FAULT_CHECKS_SCHEMA)

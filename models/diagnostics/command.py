@@ -72,6 +72,9 @@ def diagnose(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the words and facts behind each candidate.")
     ] = False,
+    log: Annotated[
+        bool, typer.Option("--log", help="Record the answers in the prediction log (source cli).")
+    ] = False,
 ) -> None:
     """Rank the likely faults for described symptoms, with price range and bench time."""
     from models.diagnostics.diagnose import (
@@ -90,9 +93,11 @@ def diagnose(
         loaded = load_production_model(settings)
         stock = stock_at_store(settings, store) if store else None
         if input_path is not None:
-            _answer_each(loaded, cases, top, stock)
+            _answer_each(loaded, cases, top, stock, settings if log else None)
             return
         (answer,) = diagnose_many(loaded.model, loaded.prices, cases, top, stock)
+        if log:
+            _log_answers(settings, loaded.version, cases, [answer])
         why = explain_candidates(loaded.model, cases[0], answer) if explain else {}
     if as_json:
         document = answer.as_json()
@@ -123,7 +128,18 @@ def _because(explanation) -> str:
     return f"vs {explanation.versus}: for {toward or '—'}; against {away or '—'}"
 
 
-def _answer_each(loaded, cases: list[Case], top: int, stock: dict[str, int] | None) -> None:
+def _log_answers(settings: Settings, version: int, cases: list[Case], answers: list) -> None:
+    from models.diagnostics.prediction_log import PredictionLogError, record_predictions
+
+    try:
+        record_predictions(settings, source="cli", answers=list(zip(cases, answers, strict=True)),
+                           model_version=version)  # fmt: skip
+    except PredictionLogError as error:
+        typer.echo(f"warning: the answers were not logged: {error}", err=True)
+
+
+def _answer_each(loaded, cases: list[Case], top: int, stock: dict[str, int] | None,
+                 log_to: Settings | None = None) -> None:  # fmt: skip
     """One JSON line per input row, in input order; a row that cannot be answered gets an
     ``error`` object in its place and the command exits 1 after the last row."""
     from models.diagnostics.diagnose import DiagnoseInputError, diagnose_many, resolve_case
@@ -135,7 +151,10 @@ def _answer_each(loaded, cases: list[Case], top: int, stock: dict[str, int] | No
             answerable.append(case)
         except DiagnoseInputError as error:
             failures[row] = str(error)
-    answers = iter(diagnose_many(loaded.model, loaded.prices, answerable, top, stock))
+    answered = diagnose_many(loaded.model, loaded.prices, answerable, top, stock)
+    if log_to is not None:
+        _log_answers(log_to, loaded.version, answerable, answered)
+    answers = iter(answered)
     for row in range(len(cases)):
         if row in failures:
             typer.echo(json.dumps({"error": failures[row]}))

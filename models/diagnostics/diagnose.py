@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import numpy as np
+import polars as pl
 
 from core.settings import Settings
+from data import reference
 from models.diagnostics.features import CATEGORIES, Case, Device, find_device, known_brands
 from models.diagnostics.model import Contribution, DiagnosticsModel, Explanation
 from models.diagnostics.pricing import Part, parts_for, quote, repair_types
@@ -202,3 +205,124 @@ def stock_at_store(settings: Settings, store_code: str) -> dict[str, int]:
     finally:
         connection.close()
     return {sku: int(quantity) for sku, quantity in rows}
+
+
+# ---- what a technician needs beside the ranking: bench checks and similar past repairs --------
+
+SIMILAR_HISTORY = 10_000  # most recent completed repairs per category that similarity searches
+SIMILAR_COLUMNS = {
+    "repair_id": pl.Int64,
+    "received_date": pl.Date,
+    "brand": pl.String,
+    "model": pl.String,
+    "symptoms": pl.String,
+    "fault_code": pl.String,
+    "initial_fault_code": pl.String,
+    "repair_type": pl.String,
+    "price_eur": pl.Float64,
+    "labour_minutes": pl.Float64,
+    "is_first_time_fix": pl.Boolean,
+    "has_rework": pl.Boolean,
+    "csat": pl.Int64,
+}
+
+
+def bench_checks(fault: str) -> list[str]:
+    """The first checks to run at the bench for a candidate fault, in order (faults.csv codes
+    all have 2–4, from ``data/reference/fault_checks.csv``)."""
+    return _checks().get(fault, [])
+
+
+@cache
+def _checks() -> dict[str, list[str]]:
+    checks: dict[str, list[str]] = {}
+    for code, _, text in reference.fault_checks().sort("fault_code", "step").iter_rows():
+        checks.setdefault(code, []).append(text)
+    return checks
+
+
+def past_repairs(connection: Any, category: str, limit: int = SIMILAR_HISTORY) -> pl.DataFrame:
+    """The ``limit`` most recent completed repairs of a category with a description and a fault,
+    from a warehouse connection (``SIMILAR_COLUMNS``)."""
+    result = connection.execute(
+        """
+        SELECT r.repair_id, r.received_date, d.brand, d.model, r.reported_symptoms AS symptoms,
+               r.fault_code, r.initial_fault_code, r.repair_type,
+               CAST(r.price_eur AS DOUBLE) AS price_eur,
+               CAST(r.labour_minutes AS DOUBLE) AS labour_minutes,
+               r.is_first_time_fix, r.has_rework, CAST(r.csat AS BIGINT) AS csat
+        FROM fct_repairs r JOIN dim_device_model d USING (device_model_id)
+        WHERE r.device_category = ? AND r.is_completed AND r.fault_code IS NOT NULL
+          AND coalesce(trim(r.reported_symptoms), '') <> ''
+        ORDER BY r.received_at DESC, r.repair_id DESC
+        LIMIT ?
+        """,
+        [category, limit],
+    )
+    return pl.DataFrame(result.fetchall(), schema=SIMILAR_COLUMNS, orient="row")
+
+
+@dataclass
+class SimilarRepairs:
+    """Past repairs of one category, searchable by how their description reads.
+
+    Similarity is the cosine of TF-IDF word 1–2-grams and character 3–5-grams (within words) of
+    the normalised text, so misspellings and shorthand still meet their correct spelling. A
+    repair on the same device model gets a small bonus, so among equally close descriptions the
+    same device wins; descriptions that normalise to the same text are shown once (the newest).
+    """
+
+    repairs: pl.DataFrame
+    texts: list[str]
+    vectorizer: Any
+    matrix: Any  # scipy sparse, one L2-normalised row per repair
+
+    SAME_MODEL_BONUS: ClassVar[float] = 0.05
+
+    @classmethod
+    def build(cls, repairs: pl.DataFrame) -> SimilarRepairs:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+        from sklearn.preprocessing import normalize
+
+        texts = [normalise_text(t) for t in repairs["symptoms"].to_list()]
+        vectorizer = FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
+                                     dtype=np.float32)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                     min_df=2, max_features=50_000, dtype=np.float32)),
+        ])  # fmt: skip
+        try:
+            matrix = normalize(vectorizer.fit_transform(texts))
+        except ValueError:  # no text, or too little for min_df: nothing to compare with
+            return cls(repairs, texts, None, None)
+        return cls(repairs, texts, vectorizer, matrix)
+
+    def query(self, symptoms: str, model: str | None = None, limit: int = 5,
+              min_similarity: float = 0.15) -> pl.DataFrame:  # fmt: skip
+        """The ``limit`` past repairs whose description is closest, best first, with a
+        ``similarity`` column (0–1); empty when the text shares nothing with the history."""
+        from sklearn.preprocessing import normalize
+
+        empty = self.repairs.head(0).with_columns(similarity=pl.lit(None, pl.Float64))
+        text = normalise_text(symptoms)
+        if self.vectorizer is None or not text:
+            return empty
+        vector = normalize(self.vectorizer.transform([text]))
+        if vector.nnz == 0:
+            return empty
+        scores = (self.matrix @ vector.T).toarray().ravel()
+        ranking = scores.copy()
+        device = find_device(model)
+        if device is not None:
+            ranking += self.SAME_MODEL_BONUS * (self.repairs["model"] == device.model).to_numpy()
+        order, seen = [], set()
+        for i in np.argsort(-ranking, kind="stable"):
+            if scores[i] < min_similarity or len(order) == limit:
+                break
+            if self.texts[i] not in seen:
+                seen.add(self.texts[i])
+                order.append(int(i))
+        return self.repairs[order].with_columns(
+            similarity=pl.Series(scores[order], dtype=pl.Float64)
+        )
