@@ -57,3 +57,11 @@ def test_a_failed_etl_run_after_the_last_publish_is_flagged(built_data_dir, use_
     use_data_dir(copy)
     at = _home()
     assert "database unreachable" in at.warning[0].value
+
+
+def test_the_home_page_links_every_page_of_the_workbench_by_role(data_dir):
+    at = _home()
+    linked = {element.proto.page for element in at.get("page_link")}
+    # Streamlit names a page by its file name without the ordering prefix.
+    pages = {path.stem.split("_", 1)[1] for path in (Path(HOME).parent / "pages").glob("*.py")}
+    assert linked == pages
