@@ -71,7 +71,8 @@ def age_bin(age_years: float | None) -> str:
 
 
 def _model_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    return re.sub(r"^(sony)?ps(\d)", r"\1playstation\2", key)  # "PS5" is how people write it
 
 
 @cache
@@ -96,6 +97,34 @@ def find_device(model: str | None) -> Device | None:
 @cache
 def known_brands() -> frozenset[str]:
     return frozenset(reference.device_models()["brand"].to_list())
+
+
+@cache
+def _parts_by_device() -> dict[tuple[str, str], frozenset[str]]:
+    parts: dict[tuple[str, str], set[str]] = {}
+    for brand, model, part_category in (
+        reference.parts().select("brand", "model", "part_category").iter_rows()
+    ):
+        parts.setdefault((brand, model), set()).add(part_category)
+    return {key: frozenset(value) for key, value in parts.items()}
+
+
+@cache
+def _fault_parts() -> dict[str, str]:
+    return dict(reference.faults().select("code", "part_category").iter_rows())
+
+
+def device_fault_mask(device: Device, fault_codes: tuple[str, ...]) -> np.ndarray:
+    """Which faults a catalogue device can have: a fault repaired with a part (faults.csv
+    ``part_category``) is impossible on a model the parts catalogue has no such part for. The
+    catalogue lists every part a model has, so this encodes its build: a PlayStation 5 has no
+    screen or battery, a disc-less edition no drive, a fanless laptop no fan. Faults needing no
+    part (software, liquid) stay possible."""
+    have = _parts_by_device().get((device.brand, device.model), frozenset())
+    needs = _fault_parts()
+    return np.array(
+        [needs.get(code, "none") in ("none", *have) for code in fault_codes], dtype=bool
+    )
 
 
 def device_age_years(release: date | None, on: date) -> float | None:
@@ -140,12 +169,14 @@ def build_pipeline(
     max_char_features: int = 60_000,
     classifier: str = "logreg",
     device_priors: str = "all",
+    class_weight: dict[str, float] | None = None,
 ) -> Pipeline:
     """TF-IDF word + char n-grams, concept indicators and one-hot device facts → multinomial
     logistic regression (or a linear SVM; both linear, so explanations stay exact).
 
     ``device_priors`` picks the device facts: ``all`` (``DEVICE_COLUMNS``), ``age`` (category,
     age bin, category × age bin) or ``none`` (category only) — for measuring what priors add.
+    ``class_weight`` weighs each fault's training rows (None: all equal).
     """
     encode = ColumnTransformer(
         [
@@ -182,9 +213,9 @@ def build_pipeline(
         sparse_threshold=1.0,
     )
     if classifier == "logreg":
-        model = LogisticRegression(C=c, max_iter=300, tol=1e-3)
+        model = LogisticRegression(C=c, max_iter=300, tol=1e-3, class_weight=class_weight)
     elif classifier == "linear_svc":
-        model = LinearSVC(C=c)
+        model = LinearSVC(C=c, class_weight=class_weight)
     else:
         raise ValueError(f"classifier must be logreg or linear_svc, not {classifier!r}")
     return Pipeline([("features", encode), ("classify", model)])

@@ -2,7 +2,8 @@
 exact explanations.
 
 Probabilities are ``softmax((w_k · x + b_k) / T + q_k)`` over the faults faults.csv allows for the
-device category (impossible faults get exactly 0, the rest renormalise), where ``T`` is a
+device category and the parts catalogue allows for a known device model (impossible faults get
+exactly 0, the rest renormalise), where ``T`` is a
 temperature fitted on a validation split (calibration that keeps the model linear) and ``q_k`` the
 log likelihood ratios of the quick answers.
 
@@ -25,7 +26,14 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.pipeline import Pipeline
 
-from models.diagnostics.features import DEVICE_COLUMNS, Case, case_frame
+from models.diagnostics.features import (
+    DEVICE_COLUMNS,
+    Case,
+    Device,
+    case_frame,
+    device_fault_mask,
+    find_device,
+)
 
 # Log likelihood ratios of the quick answers, per fault: log P(answer | fault) / P(answer | other).
 # The repair history records no quick answers, so these are bench knowledge, set by hand and kept
@@ -94,6 +102,7 @@ class DiagnosticsModel:
     trained_categories: tuple[str, ...] = ()
     _columns: np.ndarray | None = field(default=None, repr=False)
     _names: list[tuple[str, str]] | None = field(default=None, repr=False)
+    _device_masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     # ---- scores -------------------------------------------------------------------------------
 
@@ -114,8 +123,25 @@ class DiagnosticsModel:
     def _logits_from(self, raw: np.ndarray, cases: Sequence[Case]) -> np.ndarray:
         raw = self._reorder(np.asarray(raw, dtype=float)) / self.temperature
         raw = raw + np.array([self._answer_terms(case) for case in cases]).reshape(raw.shape)
-        mask = np.array([self.allowed[case.category] for case in cases])
-        return np.where(mask, raw, -np.inf)
+        return np.where(self.possible(cases), raw, -np.inf)
+
+    def possible(self, cases: Sequence[Case]) -> np.ndarray:
+        """[case, fault] bool: the faults faults.csv allows for the category and, for a catalogue
+        model, that the model's build allows (``features.device_fault_mask``)."""
+        masks = np.array([self.allowed[case.category] for case in cases]).reshape(
+            len(cases), len(self.fault_codes)
+        )
+        for row, case in enumerate(cases):
+            device = find_device(case.model)
+            if device is not None and device.category == case.category:
+                masks[row] &= self._device_mask(device)
+        return masks
+
+    def _device_mask(self, device: Device) -> np.ndarray:
+        key = (device.brand, device.model)
+        if key not in self._device_masks:
+            self._device_masks[key] = device_fault_mask(device, self.fault_codes)
+        return self._device_masks[key]
 
     def _reorder(self, raw: np.ndarray) -> np.ndarray:
         """Columns of the classifier (its sorted classes) → ``fault_codes`` order; faults it never

@@ -137,13 +137,47 @@ def _word_map() -> dict[str, str]:
 
 
 def normalise_text(text: str | None) -> str:
-    """Lowercase, accent-folded, shorthand-expanded, glossary-translated words joined by spaces."""
+    """Lowercase, accent-folded, shorthand-expanded, glossary-translated words joined by spaces;
+    clauses that say a part works (``touch still ok``) are left out (``drop_intact_clauses``)."""
     if not text:
         return ""
     text = fold_accents(_SPLIT_GLUED.sub(r"\1 \2", text)).lower().replace("'", "")
     text = _WITH.sub(" with ", text)
     words = _word_map()
-    return " ".join(words.get(token, token) for token in _TOKEN.findall(text))
+    clauses = [
+        " ".join(words.get(token, token) for token in _TOKEN.findall(clause)).split()
+        for clause in _PUNCTUATION.split(text)
+    ]
+    return " ".join(drop_intact_clauses([c for c in clauses if c]))
+
+
+# A clause saying that something works ("front is fine", "headphones work", "touch still ok")
+# names a part that is *not* the fault; its words would otherwise vote for that part's faults.
+_PUNCTUATION = re.compile(r"[,.;:!?()\[\]/\\|+&-]+")
+_CONNECTORS = "but though although and also plus except while whereas"
+_INTACT = "fine ok okay normal normally intact undamaged unaffected works work working"
+_TROUBLE = (
+    "not no nothing never only sometimes stopped stop died dead broken cracked smashed then was "
+    "were until anymore after since weird without randomly barely hardly slow slowly hot half "
+    "intermittent intermittently when if any more less off minute minutes mins hour hours seconds"
+)
+
+
+def drop_intact_clauses(clauses: list[list[str]]) -> list[str]:
+    """The words of ``clauses`` (each further split at ``but``, ``and``, …) without the clauses
+    that only say something works; everything is kept when every clause would go."""
+    connectors, intact, trouble = (frozenset(w.split()) for w in (_CONNECTORS, _INTACT, _TROUBLE))
+    parts: list[list[str]] = []
+    for clause in clauses:
+        current: list[str] = []
+        for i, word in enumerate(clause):
+            if word in connectors and current and clause[i + 1 : i + 2] != ["off"]:  # on and off
+                parts.append(current)
+                current = []
+            current.append(word)
+        parts.append(current)
+    kept = [part for part in parts if not (intact & set(part)) or trouble & set(part)]
+    return [word for part in (kept or parts) for word in part]
 
 
 # Repair concepts: words (normalised) that name the same part or problem. The model sees the
@@ -153,31 +187,86 @@ CONCEPTS: dict[str, frozenset[str]] = {
     name: frozenset(words.split())
     for name, words in {
         "software": "software update updates updated updating upgrade windows macos android ios "
-        "app apps virus malware adware spyware popups password passcode pin login logon locked "
-        "account reset install reinstall installation setup configure configuration settings "
-        "driver drivers bios firmware program programs freeze freezes freezing frozen crash "
-        "crashes crashing slow sluggish restore antivirus browser",
-        "storage": "disk disks drive hdd ssd storage files bootable partition clicking",
-        "power": "power dead start starts starting boot boots booting switch switches",
-        "battery": "battery batteries drains drain dies percent charge charging charger",
-        "screen": "screen display image picture backlight lines pixels flicker flickering monitor "
-        "touchscreen",
-        "damage": "cracked crack cracks broken shattered smashed glass dropped fell",
-        "heat": "hot heat overheating overheats fan fans noise noisy loud dust dusty thermal",
-        "liquid": "water wet liquid spilled spill coffee tea juice drink rain soaked damp beer",
-        "keyboard": "keyboard key keys trackpad touchpad mouse typing",
-        "chassis": "hinge hinges lid case chassis housing casing cover",
-        "port": "port ports socket jack connector plug usb hdmi slot cable",
-        "sound": "sound audio speaker speakers microphone headphone headphones volume earpiece",
-        "camera": "camera webcam photo photos lens",
-        "network": "wi fi wireless bluetooth network internet signal wlan connect connection",
-        "disc": "disc disk optical tray eject",
-        "button": "button buttons",
+        "app apps virus malware adware spyware popups popup ads password passcode pin login logon "
+        "locked account reset install reinstall installation setup configure configuration "
+        "settings driver drivers bios firmware program programs freeze freezes freezing frozen "
+        "crash crashes crashing slow sluggish laggy lag glitchy glitch restore antivirus browser "
+        "icloud disabled forgot forgotten bootloop loop logo reboots rebooting restarts restarting",
+        "storage": "disk disks drive hdd ssd storage files bootable partition clicking corrupted "
+        "recovery recover",
+        "power": "power dead start starts starting boot boots booting switch switches lifeless "
+        "nothing",
+        "battery": "battery batteries drains drain draining dies dying percent charge charging "
+        "charger flat lasts",
+        "screen": "screen display image picture backlight lines line pixels flicker flickering "
+        "monitor touchscreen blank dim dark spots bleeding tint colours colors",
+        "damage": "cracked crack cracks broken shattered smashed glass dropped fell fall falls "
+        "chipped chip splintered spiderweb spiderwebbed dent dented bent shards threw thrown "
+        "sat stepped",
+        "heat": "hot heat overheating overheats overheat fan fans noise noisy loud dust dusty "
+        "thermal warm burning whirring rattling rattle vent vents cooling",
+        "liquid": "water wet liquid spilled spill spilt coffee tea juice drink rain soaked damp "
+        "beer toilet sink pool sea beach bath bathtub shower soda milk wine moisture condensation "
+        "foggy humid rice",
+        "keyboard": "keyboard key keys trackpad touchpad mouse typing cursor spacebar letters",
+        "chassis": "hinge hinges lid case chassis housing casing cover wobbly wobbles wobble flops",
+        "port": "port ports socket jack connector plug usb hdmi slot cable lightning dock "
+        "wiggle angle",
+        "sound": "sound audio speaker speakers microphone headphone headphones volume earpiece "
+        "hear muffled crackling crackles distorted quiet silent mute ringer calls",
+        "camera": "camera webcam photo photos pics pictures selfie lens blurry focus flash",
+        "network": "wi fi wireless bluetooth network internet signal wlan connect connection "
+        "service reception sim 4g 5g lte pair pairing paired gps hotspot",
+        "disc": "disc disk optical tray eject dvd cd bluray grinding",
+        "button": "button buttons crown clicky",
+        "touch": "touch tap taps tapping swipe swiping responsive unresponsive ghost digitizer "
+        "finger presses pressing",
+        "biometric": "face id fingerprint unlock sensor biometric",
+        "controller": "controller stick sticks joystick joycon joycons analog drift drifting "
+        "thumbstick gamepad",
     }.items()
 }
 
 
 def concepts(normalised: str) -> str:
-    """The concepts a normalised text mentions, as space-separated ``concept_<name>`` tokens."""
+    """The concepts a normalised text mentions, as space-separated ``concept_<name>`` tokens.
+
+    A misspelt concept word of six letters or more still counts when it has one letter too many,
+    too few or two swapped (``buton``, ``screeen``, ``keybaord``)."""
     words = set(normalised.split())
+    words |= {fixed for word in words - _CONCEPT_WORDS if (fixed := _respelled(word))}
     return " ".join(f"concept_{name}" for name, members in CONCEPTS.items() if words & members)
+
+
+MIN_RESPELL_LENGTH = 6  # shorter words are too often another real word one letter away
+_CONCEPT_WORDS = frozenset().union(*CONCEPTS.values())
+# Real words one letter away from a concept word ("causing" / "casing").
+_NOT_MISSPELT = frozenset(["causing", "wiping", "aware", "drives", "lighting"])
+
+
+def _variants(word: str) -> set[str]:
+    """``word`` with one letter dropped or two neighbours swapped."""
+    dropped = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    return dropped | swapped
+
+
+@cache
+def _misspellings() -> dict[str, str]:
+    """Misspelling → concept word, for one dropped letter or one swap; ambiguous ones left out."""
+    found: dict[str, set[str]] = {}
+    for word in _CONCEPT_WORDS:
+        if len(word) >= MIN_RESPELL_LENGTH:
+            for variant in _variants(word) - {word}:
+                found.setdefault(variant, set()).add(word)
+    return {v: next(iter(w)) for v, w in found.items() if len(w) == 1 and v not in _CONCEPT_WORDS}
+
+
+def _respelled(word: str) -> str | None:
+    """The concept word ``word`` is a misspelling of (letter missing, extra or swapped), or None."""
+    if len(word) < MIN_RESPELL_LENGTH - 1 or word in _NOT_MISSPELT:
+        return None
+    if word in _misspellings():  # a letter missing or two swapped
+        return _misspellings()[word]
+    matches = {v for v in _variants(word) if v in _CONCEPT_WORDS and len(v) >= MIN_RESPELL_LENGTH}
+    return matches.pop() if len(matches) == 1 else None  # a letter too many

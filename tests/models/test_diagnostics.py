@@ -19,10 +19,11 @@ from core.settings import Settings
 from models import registry
 from models.diagnostics.diagnose import DiagnoseInputError, diagnose_many
 from models.diagnostics.features import Case
-from models.diagnostics.openrepair import DATASETS, labelled_records
+from models.diagnostics.model import QUICK_ANSWERS
+from models.diagnostics.openrepair import DATASETS, labelled_records, score_handwritten
 from models.diagnostics.store import KIND, ProductionModel, load_production_model
 from models.diagnostics.text import normalise_text
-from models.diagnostics.train import train_diagnostics
+from models.diagnostics.train import baseline_from_rows, train_diagnostics, training_rows
 
 # Smaller text features than production: the session fit stays well under half a minute.
 FAST = {"max_char_features": 20_000}
@@ -101,6 +102,45 @@ def test_liquid_quick_answer_raises_liquid_damage(loaded) -> None:
     unknown = _proba(loaded, Case("phone", text, model="iPhone 12"))
     wet = _proba(loaded, Case("phone", text, model="iPhone 12", liquid_exposure=True))
     assert wet["liquid_damage"] > 2 * unknown["liquid_damage"]
+
+
+def test_unanswered_quick_questions_change_nothing(loaded) -> None:
+    text = "screen went black"
+    plain = _proba(loaded, Case("phone", text, model="iPhone 12"))
+    unanswered = _proba(
+        loaded,
+        Case("phone", text, model="iPhone 12", powers_on=None, liquid_exposure=None, dropped=None),
+    )
+    assert plain == unanswered
+
+
+def test_dead_device_answer_moves_probability_to_power_faults(loaded) -> None:
+    text = "screen went black"
+    unknown = _proba(loaded, Case("phone", text, model="iPhone 12"))
+    dead = _proba(loaded, Case("phone", text, model="iPhone 12", powers_on=False))
+    assert dead["board_failure"] > unknown["board_failure"]
+    assert dead["display_failure"] < unknown["display_failure"]
+
+
+def test_dropped_answer_shifts_the_odds_by_its_set_likelihood_ratio(loaded) -> None:
+    text = "screen went black"
+    unknown = _proba(loaded, Case("phone", text, model="iPhone 12"))
+    dropped = _proba(loaded, Case("phone", text, model="iPhone 12", dropped=True))
+
+    def log_odds(p: dict[str, float]) -> float:  # against a fault the answer says nothing about
+        return float(np.log(p["cracked_screen"] / p["software_fault"]))
+
+    shift = log_odds(dropped) - log_odds(unknown)
+    assert shift == pytest.approx(QUICK_ANSWERS["dropped"][True]["cracked_screen"], abs=1e-9)
+
+
+def test_faults_the_device_is_not_built_for_get_zero_probability(loaded) -> None:
+    text = "no picture at all"
+    console = _proba(loaded, Case("game_console", text, model="PS5"))
+    assert console["display_failure"] == console["touch_failure"] == 0.0
+    assert console["video_port"] > 0
+    unknown = _proba(loaded, Case("game_console", text))
+    assert unknown["display_failure"] > 0  # an unknown model may be a handheld with a screen
 
 
 # ---- explanations --------------------------------------------------------------------------
@@ -273,6 +313,13 @@ def test_tampered_artifact_is_refused_by_diagnose(trained_dir: Path, tmp_path: P
 def test_normalise_expands_shorthand_and_folds_accents() -> None:
     assert normalise_text("SCRN cracked b4, batt dead") == "screen cracked before battery dead"
     assert normalise_text("Écran cassé") == "screen broken"
+
+
+def test_model_beats_keyword_baseline_on_handwritten_phrasings(loaded, trained_dir) -> None:
+    rows = training_rows(Settings(data_dir=trained_dir))
+    score = score_handwritten(loaded.model, baseline_from_rows(rows))
+    assert score.top1 > score.baseline_top1 and score.top3 > score.baseline_top3
+    assert score.top3 >= 0.85
 
 
 def test_every_openrepair_fault_type_is_mapped_or_dropped() -> None:

@@ -1,0 +1,75 @@
+"""Diagnostics rules that need no trained model: text normalisation, concept spelling, the device
+build rule, class weights and the hand-written evaluation set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from data import reference
+from models.diagnostics.features import device_fault_mask, find_device
+from models.diagnostics.openrepair import handwritten_cases
+from models.diagnostics.text import concepts, normalise_text
+from models.diagnostics.train import class_weights
+
+CODES = tuple(reference.faults()["code"].to_list())
+
+
+def _impossible(model: str) -> set[str]:
+    device = find_device(model)
+    assert device is not None
+    return {c for c, ok in zip(CODES, device_fault_mask(device, CODES), strict=True) if not ok}
+
+
+def test_clause_saying_a_part_works_is_left_out() -> None:
+    assert normalise_text("Cracked display, touch still ok") == "cracked display"
+    assert normalise_text("picture is fine but tapping does nothing") == "but tapping does nothing"
+
+
+def test_clause_that_also_complains_is_kept() -> None:
+    assert normalise_text("touch works only sometimes") == "touch works only sometimes"
+    assert normalise_text("it was working fine then died") == "it was working fine then died"
+    assert normalise_text("cracked, wifi works on and off") == "cracked wi fi works on and off"
+
+
+def test_text_that_only_says_it_works_is_kept_whole() -> None:
+    assert normalise_text("works fine") == "works fine"
+
+
+def test_misspelt_concept_words_still_count() -> None:
+    assert concepts(normalise_text("home buton stuck")) == "concept_button"
+    assert "concept_liquid" in concepts(normalise_text("cofee on it"))
+    assert "concept_screen" in concepts(normalise_text("screeen black"))
+
+
+def test_short_common_words_are_not_taken_for_misspellings() -> None:
+    assert concepts(normalise_text("all over the place")) == ""
+
+
+def test_device_build_rules_out_faults_it_has_no_part_for() -> None:
+    assert {"display_failure", "touch_failure", "cracked_screen"} <= _impossible("PS5")
+    assert "disc_drive" in _impossible("PlayStation 5 Digital Edition")
+    assert "disc_drive" not in _impossible("PlayStation 5")
+    assert "overheating" in _impossible("MacBook Air (M1, 2020)")  # fanless
+    assert "software_fault" not in _impossible("MacBook Air (M1, 2020)")  # needs no part
+
+
+def test_console_nicknames_find_the_catalogue_model() -> None:
+    assert find_device("PS5").model == "PlayStation 5"
+    assert find_device("sony ps4 pro").model == "PlayStation 4 Pro"
+
+
+def test_handwritten_set_has_valid_codes_for_each_category() -> None:
+    allowed = set(reference.fault_categories().select("code", "category").iter_rows())
+    cases, truth, kinds = handwritten_cases()
+    assert len(cases) >= 60
+    assert {"lay", "multi", "shorthand", "typo"} <= set(kinds)
+    for case, codes in zip(cases, truth, strict=True):
+        assert codes and all((code, case.category) in allowed for code in codes), case
+
+
+def test_class_weights_of_power_one_give_every_fault_the_same_total_weight() -> None:
+    labels = np.array(["cracked_screen"] * 6 + ["audio_fault"] * 2)
+    weights = class_weights(labels, 1.0)
+    assert weights["cracked_screen"] * 6 == pytest.approx(weights["audio_fault"] * 2)
+    assert class_weights(labels, 0.0) is None
