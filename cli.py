@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from core.errors import first_line
 from core.settings import Settings, get_settings
+from models.registry.command import models_app
 
 if TYPE_CHECKING:
     from models.training import Family
@@ -58,6 +59,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+# `repairlens models list|promote|rollback`: registry only (SQLite), cheap to import.
+app.add_typer(models_app, name="models")
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -195,8 +198,13 @@ def _serve_streamlit(host: str, port: int) -> int:
 
 
 def _trainer(current: Settings, item: Family) -> Callable[[], None]:
+    from models.clv.history import NotEnoughHistoryError
+
     def run() -> None:
-        say(item.describe(item.train(current, progress=say)))
+        try:
+            say(item.describe(item.train(current, progress=say)))
+        except NotEnoughHistoryError as error:  # a short demo history: the rest still works
+            say(f"skipped {item.kind}: {error}")
 
     return run
 
@@ -215,8 +223,12 @@ def demo(
     stores: Annotated[int, typer.Option(min=1, help="Stores in the demo history.")] = 5,
     years: Annotated[float, typer.Option(min=0.1, help="Years of demo history.")] = 3.0,
     serve: Annotated[bool, typer.Option(help="Serve the app after loading.")] = True,
+    api_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port for the booking API (0: do not serve it).")
+    ] = 8000,
 ) -> None:
-    """Everything in one go: migrate, generate demo history if empty, ETL, train, serve."""
+    """Everything in one go: migrate, generate demo history if empty, ETL, train, serve the
+    workbench and the booking API."""
     from data.generator import GeneratorConfig, generate_history
     from models.registry import production
     from models.training import FAMILIES
@@ -240,7 +252,96 @@ def demo(
                 say(f"== {name}")
                 step()
     if serve:
-        raise typer.Exit(_serve_streamlit(host, port))
+        raise typer.Exit(_serve_demo(host, port, api_port))
+
+
+def _serve_demo(host: str, port: int, api_port: int) -> int:
+    """The booking API in a child process beside the workbench; both stop together."""
+    api = None
+    if api_port:
+        command = [sys.executable, str(PROJECT_ROOT / "cli.py"), "api", "--host", host]
+        api = subprocess.Popen([*command, "--port", str(api_port)], cwd=PROJECT_ROOT)
+    try:
+        return _serve_streamlit(host, port)
+    finally:
+        if api is not None:
+            api.terminate()
+            try:
+                api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                api.kill()
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the booking API under /api/v1 (OpenAPI documentation at /docs)."""
+    from ops.migrate import is_at_head
+
+    current = settings()
+    with user_errors():
+        if not is_at_head(ops_engine(current)):
+            raise fail("the operational database is behind the code: run `repairlens migrate`")
+    raise typer.Exit(_serve_api(current, host, port, workers))
+
+
+def _serve_api(current: Settings, host: str, port: int, workers: int) -> int:
+    import secrets
+
+    import uvicorn
+
+    if current.api_token_secret is None:
+        # Every worker must sign with the same key; a random one lives as long as this server.
+        os.environ["REPAIRLENS_API_TOKEN_SECRET"] = secrets.token_urlsafe(48)
+    say(f"booking API on http://{host}:{port}/api/v1 (documentation at /docs)")
+    uvicorn.run(
+        "booking.main:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # the app logs each request itself, without secrets in paths
+        proxy_headers=True,
+        log_level="warning",
+    )
+    return 0
+
+
+staff_app = typer.Typer(help="Staff accounts of the booking API.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.command("add")
+def staff_add(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    role: Annotated[str, typer.Option(help="technician or manager.")],
+    technician_id: Annotated[
+        int | None, typer.Option(help="The technician this account belongs to.")
+    ] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="REPAIRLENS_STAFF_PASSWORD",
+            help="At least 12 characters (prompted when not given).",
+        ),
+    ] = "",
+) -> None:
+    """Create a staff account that can sign in to the booking API."""
+    from booking.accounts import StaffAccountError, add_staff_account
+
+    current = settings()
+    with user_errors():
+        try:
+            account = add_staff_account(ops_engine(current), email, role, password, technician_id)
+        except StaffAccountError as error:
+            raise fail(str(error)) from None
+    say(f"staff account {account} created: {email.strip().lower()} ({role})")
 
 
 @app.command()
@@ -257,6 +358,7 @@ def train(
     ] = None,
 ) -> None:
     """Train a model family (or `all`) on the warehouse and register the result."""
+    from models import jobs, registry
     from models.training import FAMILIES, UnknownFamilyError, family
 
     current = settings()
@@ -264,23 +366,25 @@ def train(
         chosen = list(FAMILIES.values()) if kind == "all" else [family(kind)]
     except UnknownFamilyError as error:
         raise fail(f"{error} (or all)") from None
-    window = _window(since, until)
+    start, end = _window(since, until)
     for item in chosen:
         if len(chosen) > 1:
             say(f"== train {item.kind}")
-        with user_errors(), model_errors():
-            entry = item.train(current, window, promote=promote, progress=say)
-        say(item.describe(entry))
+        # A job like the Model Lab's: one per kind at a time, visible and cancellable there.
+        with model_errors():
+            job = jobs.start_job(current, item.kind, window=(start, end), promote=promote)
+            job = jobs.follow_job(current, job.job_id, say)
+        if job.state != "succeeded":
+            raise fail(f"{item.kind} training {job.state}: {job.error}")
+        entry = registry.entry(item.kind, job.entry_version, settings=current)
         if entry.status == "candidate":
             say("kept as a candidate: production is unchanged (train with --promote to replace it)")
 
 
-def _window(since: datetime | None, until: datetime | None) -> tuple[date, date] | None:
-    if since is None and until is None:
-        return None
-    start = since.date() if since else date.min
-    end = until.date() if until else date.max
-    if start > end:
+def _window(since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:
+    start = since.date() if since else None
+    end = until.date() if until else None
+    if start and end and start > end:
         raise fail("--since must not be after --until")
     return start, end
 
@@ -289,11 +393,12 @@ def _window(since: datetime | None, until: datetime | None) -> tuple[date, date]
 def model_errors() -> Iterator[None]:
     """Training problems a user can act on (too little data, a broken registry) in one line."""
     from models.errors import ModelInputError
+    from models.jobs import JobError
     from models.registry import RegistryError
 
     try:
         yield
-    except (ModelInputError, RegistryError) as error:
+    except (ModelInputError, RegistryError, JobError) as error:
         raise fail(str(error)) from None
 
 

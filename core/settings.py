@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,19 @@ class Settings(BaseSettings):
     )
     warehouse_keep_versions: int = Field(
         2, ge=1, description="Published warehouse files kept beside the current one."
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins the booking API answers cross-origin, e.g. ["https://shop.example"].',
+    )
+    api_token_secret: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="Signing key of staff tokens; a random per-run key when unset.",
+    )
+    api_token_minutes: int = Field(15, ge=1, le=720, description="Lifetime of a staff token.")
+    api_rate_limit_per_minute: int = Field(
+        60, ge=0, description="Requests per minute per client on public API routes (0: off)."
     )
 
     @field_validator("ops_db_url")

@@ -94,3 +94,32 @@ def test_the_installed_command_answers(argv, data_dir):
     completed = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert "Usage" in completed.stdout
+
+
+def test_train_is_refused_while_a_job_of_the_same_kind_runs(data_dir):
+    from core.settings import Settings
+    from models.jobs import store
+
+    store.insert_job(
+        Settings(data_dir=data_dir), "running-job", kind="diagnostics", started_by="ana",
+        family={}, window=(None, None), parameters={}, promote=False,
+    )  # fmt: skip
+    # A live process whose command line names the job, as a worker's does.
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "running-job"])
+    store.set_pid(Settings(data_dir=data_dir), "running-job", worker.pid)
+    try:
+        result = _run("train", "diagnostics")
+    finally:
+        worker.kill()
+    assert result.exit_code == 1
+    assert "already running" in _one_line_error(result)
+
+
+def test_train_records_a_failed_run_in_the_job_store(data_dir):
+    from core.settings import Settings
+    from models.jobs import list_jobs
+
+    result = _run("train", "diagnostics")
+    assert "no warehouse has been published" in result.stderr.strip().splitlines()[-1]
+    [job] = list_jobs(Settings(data_dir=data_dir), "diagnostics")
+    assert job.state == "failed" and "no warehouse" in job.error

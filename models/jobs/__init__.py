@@ -5,7 +5,7 @@ its log and the stale-job check).
 """
 
 from models.jobs.parameters import JobInputError, check_window, validate_parameters
-from models.jobs.runner import cancel_job, start_job, wait_for_job
+from models.jobs.runner import cancel_job, follow_job, start_job, wait_for_job
 from models.jobs.store import (
     Job,
     JobConflictError,
@@ -25,6 +25,7 @@ __all__ = [
     "LogLine",
     "cancel_job",
     "check_window",
+    "follow_job",
     "get_job",
     "list_jobs",
     "log_lines",

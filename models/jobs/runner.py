@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -96,6 +96,28 @@ def cancel_job(
     if job.pid is not None:
         _terminate_group(job.pid, job_id, grace_s)
     return job
+
+
+def follow_job(
+    settings: Settings, job_id: str, echo: Callable[[str], None], poll_s: float = 0.5
+) -> Job:
+    """Pass the job's log lines to ``echo`` as they arrive until it ends; returns the ended job.
+    Interrupting (Ctrl-C) cancels the job, so a terminal never leaves one running unseen."""
+    shown = 0
+    try:
+        while True:
+            for line in store.log_lines(settings, job_id, after=shown):
+                echo(line.line)
+                shown = line.line_no
+            store.fail_stale(settings)
+            job = store.get_job(settings, job_id)
+            if not job.is_running:
+                for line in store.log_lines(settings, job_id, after=shown):
+                    echo(line.line)
+                return job
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        return cancel_job(settings, job_id)
 
 
 def wait_for_job(settings: Settings, job_id: str, timeout_s: float = 600) -> Job:

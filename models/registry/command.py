@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import time
 from datetime import datetime
 from typing import Annotated
 
@@ -174,16 +173,7 @@ def train_job(
     if not wait:
         typer.echo(job.job_id)
         return
-    shown = 0
-    while True:
-        for line in jobs.log_lines(current, job.job_id, after=shown):
-            typer.echo(line.line, err=True)
-            shown = line.line_no
-        job = jobs.get_job(current, job.job_id)
-        if not job.is_running:
-            break
-        time.sleep(0.5)
-        jobs.list_jobs(current, kind, limit=1)  # marks the job failed if its process died
+    job = jobs.follow_job(current, job.job_id, lambda line: typer.echo(line, err=True))
     if job.state != "succeeded":
         raise _fail(f"job {job.job_id} {job.state}: {job.error}")
 
