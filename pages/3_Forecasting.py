@@ -94,18 +94,32 @@ else:
         st.dataframe(seasonal.year_over_year, hide_index=True)
 
 st.subheader("Capacity: technician hours needed per store and week")
-share = st.slider(
-    "Share of scheduled hours spent at the bench", 0.5, 1.0, 1.0, 0.05, key="fc_bench_share"
+left, right = st.columns(2)
+basis = left.radio(
+    "Capacity", ["delivered", "scheduled"], horizontal=True, key="fc_capacity_basis",
+    format_func={"delivered": "hours the team delivered", "scheduled": "contracted hours"}.get,
+)  # fmt: skip
+share = right.slider(
+    "Share of contracted hours spent at the bench", 0.5, 1.0, 1.0, 0.05, key="fc_bench_share"
 )
-plan = forecasting.capacity_plan(version, warehouse, share)
+plan = forecasting.capacity_plan(version, warehouse, share, basis == "delivered")
 if plan is None:
     st.info("The forecast has no weekly store series to plan capacity from.")
 else:
     st.altair_chart(forecasting.capacity_heatmap(plan.plan), width="stretch")
+    rows = plan.plan
+    over_contract = (rows["hours_needed"] > rows["scheduled_hours"]).mean()
+    if basis == "delivered":
+        st.caption(
+            f"Capacity = the labour hours each team recorded in a busy recent week (90th "
+            f"percentile of the last 26), because teams book more bench time than their "
+            f"contracts hold: {over_contract:.0%} of these store-weeks need more than the "
+            "contracted hours."
+        )
     st.caption(
         "Hours needed = forecast repairs × each store's labour minutes per repair (its mix of "
-        "repair types × their median bench minutes). Over: the forecast exceeds the scheduled "
-        "hours; at risk: only its upper bound does; under: less than 60 % of them are needed."
+        "repair types × their mean recorded minutes). Over: the forecast exceeds capacity; at "
+        "risk: only its upper bound does; under: less than 60 % of it is needed."
     )
     if plan.advice:
         shown, rest = plan.advice[:SHOWN_ADVICE], plan.advice[SHOWN_ADVICE:]

@@ -92,7 +92,7 @@ else:
     st.dataframe(inventory.shown(idle), hide_index=True, height=240)
 
 st.subheader("Backtest: this policy against the fixed min/max rule")
-replayed = inventory.backtest(warehouse, service_level, method, order_cost)
+replayed = inventory.backtest(warehouse, forecast_version, service_level, method, order_cost)
 if replayed is None:
     st.info("The part-use history is too short to replay (it needs about 100 days).")
 else:

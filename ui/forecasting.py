@@ -152,8 +152,11 @@ class Capacity:
 
 
 @st.cache_data(ttl=600, max_entries=8, show_spinner=False)
-def capacity_plan(version: int, warehouse: str, productive_share: float) -> Capacity | None:
-    """Weekly hours needed vs scheduled per store, from the weekly store forecasts."""
+def capacity_plan(
+    version: int, warehouse: str, productive_share: float, use_delivered: bool = True
+) -> Capacity | None:
+    """Weekly hours needed per store, from the weekly store forecasts, against the hours its
+    team delivered in a busy recent week (``use_delivered``) or else its scheduled hours."""
     forecasts = forecast_set(version)
     weekly = forecasts.forecasts[
         (forecasts.forecasts["measure"] == "repairs")
@@ -166,9 +169,13 @@ def capacity_plan(version: int, warehouse: str, productive_share: float) -> Capa
     per_repair = capacity.minutes_per_repair(capacity.repair_mix(db), capacity.standard_minutes(db))
     weeks = sorted(pd.to_datetime(weekly["ds"]).unique())
     scheduled = capacity.scheduled_hours(capacity.technicians(db), weeks, productive_share)
+    delivered = capacity.delivered_capacity(capacity.weekly_labour(db))
     weekly = weekly.assign(ds=pd.to_datetime(weekly["ds"]))
     plan = capacity.capacity_plan(
-        weekly[["store", "ds", "yhat", "yhat_lower", "yhat_upper"]], per_repair, scheduled
+        weekly[["store", "ds", "yhat", "yhat_lower", "yhat_upper"]],
+        per_repair,
+        scheduled,
+        delivered if use_delivered else None,
     )
     return Capacity(plan, capacity.recommendations(plan))
 
@@ -192,7 +199,9 @@ def capacity_heatmap(plan: pd.DataFrame) -> alt.LayerChart:
             alt.Tooltip("hours_needed:Q", title="hours needed", format=",.0f"),
             alt.Tooltip("hours_low:Q", title="low", format=",.0f"),
             alt.Tooltip("hours_high:Q", title="high", format=",.0f"),
-            alt.Tooltip("capacity_hours:Q", title="scheduled", format=",.0f"),
+            alt.Tooltip("capacity_hours:Q", title="capacity", format=",.0f"),
+            alt.Tooltip("delivered_hours:Q", title="delivered (busy week)", format=",.0f"),
+            alt.Tooltip("scheduled_hours:Q", title="scheduled", format=",.0f"),
             alt.Tooltip("status:N"),
         ],
     )

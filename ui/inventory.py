@@ -15,6 +15,7 @@ from models.inventory import (
     inventory_backtest,
     inventory_report,
 )
+from models.inventory.report import stored_backtest
 
 PLAN_COLUMNS = {
     "store_id": "store",
@@ -62,12 +63,21 @@ def report(
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner="Replaying the part-use history…")
 def backtest(
-    warehouse: str, service_level: float, method: str, order_cost_eur: float
+    warehouse: str,
+    forecast_version: int | None,
+    service_level: float,
+    method: str,
+    order_cost_eur: float,
 ) -> BacktestResult | None:
-    """The policy backtest for one warehouse version and policy (slower: cached for an hour)."""
-    return inventory_backtest(
-        get_settings(), policy_settings(service_level, method, order_cost_eur)
-    )
+    """The policy backtest for one warehouse version and policy: the one kept with the
+    production forecast when it ran this policy on this warehouse, else replayed here (slower:
+    cached for an hour)."""
+    settings, policy = get_settings(), policy_settings(service_level, method, order_cost_eur)
+    if forecast_version is not None:
+        kept = stored_backtest(settings, forecast_version, warehouse, policy)
+        if kept is not None:
+            return kept
+    return inventory_backtest(settings, policy)
 
 
 def filtered(

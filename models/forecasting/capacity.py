@@ -1,12 +1,23 @@
-"""Capacity planning: forecast demand in technician hours against the hours on the rota.
+"""Capacity planning: forecast demand in technician hours against the hours a team can work.
 
 Hours needed per store and week = forecast repairs × the store's labour minutes per repair / 60,
 where minutes per repair = Σ over repair types of (the store's share of that type over recent
-weeks × the type's standard minutes, the median bench time of completed repairs). The forecast's
+weeks × the type's standard minutes). A type's standard minutes are the labour minutes recorded
+per finished repair of that type: their mean (the forecast adds repairs up, so a median would
+understate the total), with repairs cancelled before the bench counted as 0 minutes (the forecast
+counts them too) and absurd entries (``MAX_PLAUSIBLE_MINUTES`` or more) left out. The forecast's
 interval bounds go through the same product, so the hours carry the forecast's uncertainty.
 
-Scheduled capacity = Σ contracted weekly hours of the technicians employed at the store that
-week × ``productive_share`` (the part of a shift spent at the bench). A week is
+Two capacities:
+
+* scheduled = Σ contracted weekly hours of the technicians employed at the store that week ×
+  ``productive_share`` (the part of a shift spent at the bench);
+* delivered = the labour hours the store's team recorded in a busy recent week: the
+  ``DELIVERED_QUANTILE`` quantile of its weekly recorded labour over the last ``MIX_WEEKS``
+  complete weeks. Teams routinely book more bench time than their contracts hold (overtime,
+  work done faster than booked), so this is the realistic baseline when it is known.
+
+A week's status is judged against delivered capacity when the plan has it, else scheduled:
 
 * ``over`` when the hours needed exceed capacity,
 * ``at risk`` when only the upper bound does,
@@ -25,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 PRODUCTIVE_SHARE = 1.0
@@ -32,9 +44,12 @@ UNDER_SHARE = 0.6
 TARGET_SHARE = 0.9  # a donor store keeps this much of its capacity for its own demand
 SHIFT_HOURS = 8.0
 MIX_WEEKS = 26
+DELIVERED_QUANTILE = 0.9
+MAX_PLAUSIBLE_MINUTES = 1000  # recorded labour at or above this is a typo (9999, 6000 …)
 PLAN_COLUMNS = [
     "store", "ds", "repairs", "repairs_low", "repairs_high", "minutes_per_repair", "hours_needed",
-    "hours_low", "hours_high", "capacity_hours", "utilisation", "status",
+    "hours_low", "hours_high", "scheduled_hours", "delivered_hours", "capacity_hours",
+    "capacity_basis", "utilisation", "status",
 ]  # fmt: skip
 
 
@@ -48,15 +63,62 @@ class Recommendation:
 
 
 def standard_minutes(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``repair_type, minutes``: the median labour minutes of completed repairs of each type."""
+    """``repair_type, minutes``: mean labour minutes per finished (completed or cancelled)
+    repair of each type, cancelled ones at 0, absurd entries left out (see the module doc)."""
     return connection.execute(
         """
-        SELECT repair_type, median(labour_minutes)::DOUBLE AS minutes
+        SELECT repair_type,
+               (sum(CASE WHEN is_completed THEN labour_minutes ELSE 0 END) / count(*))::DOUBLE
+                   AS minutes
         FROM fct_repairs
-        WHERE is_completed AND repair_type IS NOT NULL AND labour_minutes IS NOT NULL
+        WHERE (is_completed OR is_cancelled) AND repair_type IS NOT NULL
+          AND coalesce(labour_minutes, 0) < ?
+          AND (is_cancelled OR labour_minutes IS NOT NULL)
         GROUP BY ALL ORDER BY repair_type
-        """
+        """,
+        [MAX_PLAUSIBLE_MINUTES],
     ).df()
+
+
+def weekly_labour(connection: duckdb.DuckDBPyConnection, weeks: int = MIX_WEEKS) -> pd.DataFrame:
+    """``store, ds, hours``: labour hours recorded on repairs completed in each of the last
+    ``weeks`` complete Monday-to-Sunday weeks (a store's week without any is 0)."""
+    return connection.execute(
+        """
+        WITH bounds AS (
+            -- the last complete week ends on the Sunday on or before the last completion
+            SELECT date_trunc('week', max(completed_date) + 1)::DATE AS stop FROM fct_repairs
+        ), calendar AS (
+            SELECT CAST(stop - 7 * i::INTEGER AS DATE) AS ds FROM bounds, range(1, ? + 1) t(i)
+        ), stores AS (
+            SELECT DISTINCT store_id FROM fct_repairs
+        ), recorded AS (
+            SELECT store_id, date_trunc('week', completed_date)::DATE AS ds,
+                   sum(labour_minutes) / 60.0 AS hours
+            FROM fct_repairs, bounds
+            WHERE is_completed AND labour_minutes < ?
+              AND completed_date >= stop - 7 * ?::INTEGER AND completed_date < stop
+            GROUP BY ALL
+        )
+        SELECT CAST(s.store_id AS VARCHAR) AS store, c.ds, coalesce(r.hours, 0)::DOUBLE AS hours
+        FROM stores s CROSS JOIN calendar c LEFT JOIN recorded r USING (store_id, ds)
+        ORDER BY store, c.ds
+        """,
+        [weeks, MAX_PLAUSIBLE_MINUTES, weeks],
+    ).df()
+
+
+def delivered_capacity(
+    labour: pd.DataFrame, quantile: float = DELIVERED_QUANTILE, opened_only: bool = True
+) -> pd.Series:
+    """Hours per week a store's team has shown it can deliver (index: store): the ``quantile``
+    of its weekly recorded labour (:func:`weekly_labour`). With ``opened_only``, weeks before
+    the store's first recorded labour are left out (a store opened mid-window)."""
+    frame = labour.sort_values(["store", "ds"])
+    if opened_only:
+        started = frame.groupby("store")["hours"].transform(lambda h: (h > 0).cummax())
+        frame = frame[started.astype(bool)]
+    return frame.groupby("store")["hours"].quantile(quantile).rename("delivered_hours")
 
 
 def repair_mix(connection: duckdb.DuckDBPyConnection, weeks: int = MIX_WEEKS) -> pd.DataFrame:
@@ -130,13 +192,17 @@ def capacity_plan(
     weekly_forecast: pd.DataFrame,
     per_repair: pd.Series,
     capacity: pd.DataFrame,
+    delivered: pd.Series | None = None,
     *,
     under_share: float = UNDER_SHARE,
 ) -> pd.DataFrame:
-    """One row per store and forecast week: repairs, hours needed (with bounds), capacity,
-    utilisation and status (see the module docstring).
+    """One row per store and forecast week: repairs, hours needed (with bounds), scheduled and
+    delivered hours, the capacity the status is judged against (``capacity_hours``, basis
+    ``delivered`` where known, else ``scheduled``), utilisation and status.
 
-    ``weekly_forecast`` has ``store, ds, yhat, yhat_lower, yhat_upper`` (repairs per week).
+    ``weekly_forecast`` has ``store, ds, yhat, yhat_lower, yhat_upper`` (repairs per week);
+    ``capacity`` has ``store, ds, capacity_hours`` (scheduled); ``delivered`` is
+    :func:`delivered_capacity` (hours per week by store).
     """
     plan = weekly_forecast.merge(per_repair.rename("minutes_per_repair"), left_on="store",
                                  right_index=True, how="left")  # fmt: skip
@@ -147,8 +213,14 @@ def capacity_plan(
         ("yhat_upper", "hours_high"),
     ):
         plan[target] = plan[source] * plan["minutes_per_repair"] / 60
-    plan = plan.merge(capacity, on=["store", "ds"], how="left")
-    plan["capacity_hours"] = plan["capacity_hours"].fillna(0.0)
+    scheduled = capacity.rename(columns={"capacity_hours": "scheduled_hours"})
+    plan = plan.merge(scheduled, on=["store", "ds"], how="left")
+    plan["scheduled_hours"] = plan["scheduled_hours"].fillna(0.0)
+    known = delivered if delivered is not None else pd.Series(dtype=float)
+    plan["delivered_hours"] = plan["store"].map(known.rename("delivered_hours")).astype(float)
+    use_delivered = plan["delivered_hours"] > 0
+    plan["capacity_hours"] = plan["delivered_hours"].where(use_delivered, plan["scheduled_hours"])
+    plan["capacity_basis"] = np.where(use_delivered, "delivered", "scheduled")
     plan["utilisation"] = plan["hours_needed"] / plan["capacity_hours"].where(
         plan["capacity_hours"] > 0
     )
@@ -217,8 +289,8 @@ def recommendations(
                         str(taker),
                         "add shifts",
                         hours,
-                        f"{label}: store {taker} needs {hours:.0f} h more than scheduled: add "
-                        f"{_shifts(hours, shift_hours)}",
+                        f"{label}: store {taker} needs {hours:.0f} h more than "
+                        f"{_basis_words(rows, taker)}: add {_shifts(hours, shift_hours)}",
                     )
                 )
         for r in rows.itertuples():
@@ -230,11 +302,19 @@ def recommendations(
                         str(r.store),
                         "cut shifts",
                         left,
-                        f"{label}: store {r.store} is scheduled {left:.0f} h above what it "
+                        f"{label}: store {r.store} has {left:.0f} h more capacity than it "
                         f"needs: move or cut {_shifts(left, shift_hours)}",
                     )
                 )
     return advice
+
+
+def _basis_words(rows: pd.DataFrame, store: str) -> str:
+    """What the shortfall is measured against, in the words of a recommendation."""
+    basis = rows.loc[rows["store"] == store, "capacity_basis"] if "capacity_basis" in rows else []
+    if len(basis) and basis.iloc[0] == "delivered":
+        return "its team delivered in a busy recent week"
+    return "scheduled"
 
 
 def _shifts(hours: float, shift_hours: float) -> str:

@@ -13,6 +13,10 @@ directory and renamed into place, so a reader sees all of a version or none of i
 
 Every row carries ``model_version``. Readers take the production version from the registry
 (:func:`production_forecasts`) and so follow promotions without a restart.
+
+Tables computed from the same training run for other pages go in the same directory
+(:func:`write_table`, :func:`read_table`), e.g. ``inventory_backtest.parquet``: one row per
+ordering rule of the parts-inventory replay under the default policy.
 """
 
 from __future__ import annotations
@@ -99,3 +103,19 @@ def production_forecasts(
     if version is None:
         return None
     return read_forecasts(settings, version, series_ids)
+
+
+def write_table(settings: Settings, version: int, name: str, frame: pd.DataFrame) -> Path:
+    """Add ``<name>.parquet`` (with ``model_version``) to a published version, atomically."""
+    directory = version_dir(settings, version)
+    staging = directory / f".incoming-{name}.parquet"
+    frame.assign(model_version=version).to_parquet(staging, index=False)
+    final = directory / f"{name}.parquet"
+    os.replace(staging, final)
+    return final
+
+
+def read_table(settings: Settings, version: int, name: str) -> pd.DataFrame | None:
+    """A table added with :func:`write_table`; None when that version has none."""
+    path = version_dir(settings, version) / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None

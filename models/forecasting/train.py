@@ -4,7 +4,8 @@ Reads daily demand from the warehouse (:mod:`models.forecasting.demand`), runs t
 (:func:`forecast_many`: rolling-origin backtest, per-series selection, conformal intervals) on
 the daily series (28 days ahead) and the weekly ones (13 weeks ahead), registers a registry
 entry of kind ``forecast`` and publishes its tables beside the warehouse
-(:mod:`models.forecasting.store`), tagged with the entry's version.
+(:mod:`models.forecasting.store`), tagged with the entry's version, with the parts-inventory
+backtest under the default policy (:func:`models.inventory.report.store_backtest`).
 
 Registry metrics are fleet summaries: the median backtest MASE of the chosen methods against
 that of seasonal naive (the floor every method must beat), the share of series where the choice
@@ -28,6 +29,8 @@ from models.errors import ModelInputError
 from models.forecasting.demand import SeriesKey, daily_demand, demand_series
 from models.forecasting.fleet import FLEET_METHODS, forecast_many
 from models.forecasting.store import KIND, write_forecasts
+from models.inventory import PolicySettings
+from models.inventory.report import store_backtest
 from warehouse.reader import connect_read_only, warehouse_version
 
 PARAMETERS: dict[str, Any] = {
@@ -110,6 +113,9 @@ def train_forecast(
         settings=settings,
     )
     write_forecasts(settings, entry.version, table, scores, history)
+    # The replay takes tens of seconds on a large chain: run it here, not on the page.
+    say("replaying part use under the default inventory policy")
+    store_backtest(settings, entry.version, version_read, PolicySettings())
     if promote or registry.production_version(KIND, settings=settings) is None:
         reason = "promoted on request" if promote else "first forecast model"
         entry = registry.promote(KIND, entry.version, by=user, reason=reason, settings=settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import duckdb
 import pandas as pd
 
@@ -32,6 +34,44 @@ def daily_usage(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
+def recent_use(
+    connection: duckdb.DuckDBPyConnection, as_of: date, history_days: int
+) -> pd.DataFrame:
+    """``store_id, part_id, used_units, squares, last_used_date`` per pair ever used: units and
+    squared daily units over the ``history_days`` ending ``as_of``, and its last day with use
+    (the sums :func:`models.inventory.plan.demand_rates` takes from :func:`daily_usage`,
+    aggregated in the warehouse instead of in memory)."""
+    start = as_of - timedelta(days=history_days - 1)
+    return connection.execute(
+        """
+        WITH daily AS (
+            SELECT store_id, part_id, used_date, sum(quantity) AS quantity
+            FROM fct_parts_usage GROUP BY ALL
+        )
+        SELECT store_id, part_id,
+               coalesce(sum(quantity) FILTER (WHERE used_date BETWEEN ? AND ?), 0)::BIGINT
+                   AS used_units,
+               coalesce(sum(quantity::DOUBLE * quantity) FILTER (WHERE used_date BETWEEN ? AND ?),
+                        0) AS squares,
+               max(used_date) FILTER (WHERE quantity > 0) AS last_used_date
+        FROM daily GROUP BY ALL ORDER BY store_id, part_id
+        """,
+        [start, as_of, start, as_of],
+    ).df()
+
+
+def stock_date(connection: duckdb.DuckDBPyConnection) -> date | None:
+    """The day the stock figures describe: the last day of the daily stock table, else the last
+    day with part use; None when there is neither."""
+    ((latest,),) = connection.execute(
+        """
+        SELECT coalesce((SELECT max(inventory_date) FROM fct_inventory_daily),
+                        (SELECT max(used_date) FROM fct_parts_usage))
+        """
+    ).fetchall()
+    return latest
+
+
 def inventory_days(
     connection: duckdb.DuckDBPyConnection, pairs: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -55,3 +95,29 @@ def inventory_days(
         ).df()
     finally:
         connection.unregister("wanted_pairs")
+
+
+def reorder_crossings(connection: duckdb.DuckDBPyConnection, below: pd.DataFrame) -> pd.Series:
+    """``crossed_on`` per (``store_id``, ``part_id``) of ``below`` (which also has
+    ``reorder_point``): the last day of the daily stock table when stock on hand fell from
+    above the reorder point to it or under; pairs that never crossed in the window are left
+    out. Same rule as :func:`models.inventory.plan.crossing_days`, run in the warehouse."""
+    connection.register("below_pairs", below[["store_id", "part_id", "reorder_point"]])
+    try:
+        frame = connection.execute(
+            """
+            WITH marked AS (
+                SELECT i.store_id, i.part_id, i.inventory_date,
+                       i.quantity_on_hand > b.reorder_point AS above,
+                       lag(i.quantity_on_hand > b.reorder_point) OVER (
+                           PARTITION BY i.store_id, i.part_id ORDER BY i.inventory_date
+                       ) AS above_before
+                FROM fct_inventory_daily i JOIN below_pairs b USING (store_id, part_id)
+            )
+            SELECT store_id, part_id, max(inventory_date) AS crossed_on
+            FROM marked WHERE above_before AND NOT above GROUP BY ALL
+            """
+        ).df()
+    finally:
+        connection.unregister("below_pairs")
+    return frame.set_index(["store_id", "part_id"])["crossed_on"]

@@ -73,12 +73,17 @@ def demand_rates(usage: pd.DataFrame, as_of: date, history_days: int) -> pd.Data
     fitted = used[used["quantity"] > 0]
     last = fitted.groupby(["store_id", "part_id"])["used_date"].max().rename("last_used_date")
     frame = sums.join(last, how="outer").fillna({"used_units": 0, "squares": 0.0})
+    return rates_from_sums(frame.reset_index(), history_days)
+
+
+def rates_from_sums(sums: pd.DataFrame, history_days: int) -> pd.DataFrame:
+    """:func:`demand_rates` from ``store_id, part_id, used_units, squares, last_used_date``:
+    units and squared daily units over the window, and the last day with use."""
+    frame = sums.copy()
     frame["rate"] = frame["used_units"] / history_days
     variance = frame["squares"] / history_days - frame["rate"] ** 2
     frame["sd"] = np.sqrt(np.maximum(variance, 0))
-    return frame.reset_index()[
-        ["store_id", "part_id", "rate", "sd", "used_units", "last_used_date"]
-    ]
+    return frame[["store_id", "part_id", "rate", "sd", "used_units", "last_used_date"]]
 
 
 def store_demand_factors(
@@ -176,34 +181,62 @@ def purchase_orders(plan: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def reorder_alerts(plan: pd.DataFrame, days: pd.DataFrame) -> pd.DataFrame:
+def reorder_alerts(
+    plan: pd.DataFrame, days: pd.DataFrame | None = None, *, crossed: pd.Series | None = None
+) -> pd.DataFrame:
     """Pairs at or below their reorder point, with the day their stock on hand crossed it
-    (``crossed_on``, from the recent daily stock table; empty when it has been below all along
-    the table's window) and one line of text each."""
+    (``crossed_on``; empty when it has been below all along the stock table's window) and one
+    line of text each. The crossings come from ``days`` (the recent daily stock table, see
+    :func:`crossing_days`) or ready-made as ``crossed`` (indexed by store and part)."""
     below = plan[plan["is_below_reorder_point"]].copy()
     if below.empty:
         return below.assign(crossed_on=pd.NaT, alert="")
+    if crossed is None:
+        crossed = crossing_days(days if days is not None else _NO_DAYS, below)
+    below = below.merge(
+        crossed.rename("crossed_on"), left_on=["store_id", "part_id"], right_index=True,
+        how="left",
+    )  # fmt: skip
+    below["alert"] = _alert_text(below)
+    return below.sort_values(["stockout_risk", "store_id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+_NO_DAYS = pd.DataFrame(
+    {"store_id": [], "part_id": [], "inventory_date": pd.to_datetime([]), "quantity_on_hand": []}
+)
+
+
+def crossing_days(days: pd.DataFrame, below: pd.DataFrame) -> pd.Series:
+    """``crossed_on`` per (store, part) of ``below``: the last day in ``days`` when stock on
+    hand went from above the pair's reorder point to at or under it."""
     history = days.merge(
         below[["store_id", "part_id", "reorder_point"]], on=["store_id", "part_id"]
-    ).sort_values(["store_id", "part_id", "inventory_date"])
-    above = history["quantity_on_hand"] > history["reorder_point"]
-    above_before = (
-        above.groupby([history["store_id"], history["part_id"]]).shift(1).astype("boolean")
-    ).fillna(False)
-    crossed = (
-        history[above_before.to_numpy(bool) & ~above.to_numpy(bool)]
+    ).sort_values(["store_id", "part_id", "inventory_date"], ignore_index=True)
+    store, part = history["store_id"].to_numpy(), history["part_id"].to_numpy()
+    above = (history["quantity_on_hand"] > history["reorder_point"]).to_numpy(bool)
+    same_pair = np.zeros(len(history), bool)
+    same_pair[1:] = (store[1:] == store[:-1]) & (part[1:] == part[:-1])
+    above_before = np.zeros(len(history), bool)
+    above_before[1:] = above[:-1]
+    return (
+        history[same_pair & above_before & ~above]
         .groupby(["store_id", "part_id"])["inventory_date"]
         .max()
         .rename("crossed_on")
     )
-    below = below.merge(crossed, left_on=["store_id", "part_id"], right_index=True, how="left")
-    below["alert"] = [
-        f"Store {r.store_id}: {r.part_name} ({r.sku}) has {r.on_hand} on hand and {r.on_order} "
-        f"on order, reorder point {r.reorder_point}"
-        + (f", crossed on {pd.Timestamp(r.crossed_on):%Y-%m-%d}" if pd.notna(r.crossed_on) else "")
-        + (f": order {r.suggested_order}" if r.suggested_order > 0 else "")
-        for r in below.itertuples()
-    ]
-    return below.sort_values(["stockout_risk", "store_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+
+
+def _alert_text(below: pd.DataFrame) -> pd.Series:
+    """One line per alert, built column-wise (tens of thousands of rows on a large chain)."""
+    text = (
+        "Store " + below["store_id"].astype(str) + ": " + below["part_name"].astype(str)
+        + " (" + below["sku"].astype(str) + ") has " + below["on_hand"].astype(str)
+        + " on hand and " + below["on_order"].astype(str) + " on order, reorder point "
+        + below["reorder_point"].astype(str)
+    )  # fmt: skip
+    crossed = pd.to_datetime(below["crossed_on"])
+    text = text.where(crossed.isna(), text + ", crossed on " + crossed.dt.strftime("%Y-%m-%d"))
+    ordering = below["suggested_order"] > 0
+    return text.where(~ordering, text + ": order " + below["suggested_order"].astype(str))

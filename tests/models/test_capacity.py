@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -138,3 +139,121 @@ def test_capacity_reads_minutes_mix_and_staff_from_the_warehouse(built_data_dir:
     per_repair = capacity.minutes_per_repair(mix, standard)
     assert standard["minutes"].min() <= per_repair.min() <= per_repair.max()
     assert per_repair.max() <= standard["minutes"].max()
+
+
+# ---- from the warehouse, and the delivered-hours baseline ------------------------------------
+
+
+def _repairs_db(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """An in-memory ``fct_repairs`` with the columns capacity reads."""
+    connection = duckdb.connect()
+    connection.execute(
+        """
+        CREATE TABLE fct_repairs (
+            store_id BIGINT, repair_type VARCHAR, received_date DATE, completed_date DATE,
+            is_completed BOOLEAN, is_cancelled BOOLEAN, labour_minutes INTEGER
+        )
+        """
+    )
+    connection.executemany("INSERT INTO fct_repairs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return connection
+
+
+def test_standard_minutes_are_the_mean_per_finished_repair_with_cancellations_at_zero() -> None:
+    day = date(2026, 12, 1)
+    connection = _repairs_db(
+        [
+            (1, "screen_replacement", day, day, True, False, 60),
+            (1, "screen_replacement", day, day, True, False, 90),
+            (1, "screen_replacement", day, None, False, True, None),  # declined at the desk
+            (1, "screen_replacement", day, day, True, False, 9999),  # a typo, left out
+            (1, "screen_replacement", day, None, False, False, None),  # still on the bench
+        ]
+    )
+    standard = capacity.standard_minutes(connection)
+    # (60 + 90 + 0) / 3 repairs the forecast counts: the median (60) would understate the total.
+    assert standard["minutes"].tolist() == [pytest.approx(50.0)]
+
+
+def test_weekly_labour_sums_recorded_hours_per_store_and_complete_week() -> None:
+    monday, last_day = date(2026, 11, 30), date(2026, 12, 9)  # the week of Dec 7 is running
+    connection = _repairs_db(
+        [
+            (1, "screen_replacement", monday, monday, True, False, 120),
+            (1, "screen_replacement", monday, date(2026, 12, 6), True, False, 60),  # Sunday
+            (1, "screen_replacement", monday, last_day, True, False, 600),
+            (2, "battery_replacement", monday, date(2026, 11, 27), True, False, 30),
+            (2, "battery_replacement", monday, date(2026, 12, 1), True, False, 6000),  # typo
+        ]
+    )
+    labour = capacity.weekly_labour(connection, weeks=2)
+    hours = {(r.store, r.ds.date()): r.hours for r in labour.itertuples()}
+    assert hours == {
+        ("1", date(2026, 11, 23)): 0.0,
+        ("1", date(2026, 11, 30)): pytest.approx(3.0),
+        ("2", date(2026, 11, 23)): pytest.approx(0.5),
+        ("2", date(2026, 11, 30)): 0.0,
+    }
+
+
+def test_delivered_capacity_is_a_busy_week_of_recorded_labour_since_the_store_opened() -> None:
+    weeks = pd.date_range("2026-10-05", periods=6, freq="7D")
+    labour = pd.DataFrame(
+        {
+            "store": ["1"] * 6 + ["2"] * 6,
+            "ds": list(weeks) * 2,
+            "hours": [300, 320, 340, 360, 380, 400, 0, 0, 0, 100, 200, 300],
+        }
+    )
+    delivered = capacity.delivered_capacity(labour, quantile=0.5)
+    # Store 2 opened in week 4: its empty weeks before that are not a capacity of zero.
+    assert delivered.to_dict() == {"1": pytest.approx(350), "2": pytest.approx(200)}
+
+
+def test_a_week_is_judged_against_delivered_hours_and_keeps_the_contract_beside_them() -> None:
+    plan = capacity.capacity_plan(
+        _forecast([("1", 120, 100, 130), ("2", 120, 100, 130)]),
+        pd.Series({"1": 45.0, "2": 45.0}),
+        _capacity({"1": 78, "2": 78}),
+        pd.Series({"1": 100.0}),
+    )
+    one, two = plan.iloc[0], plan.iloc[1]
+    # 90 h needed: over the 78 contracted hours, inside the 100 h store 1's team delivers.
+    assert (one.scheduled_hours, one.delivered_hours, one.capacity_hours) == (78, 100, 100)
+    assert (one.capacity_basis, one.status, one.utilisation) == ("delivered", "ok", 0.9)
+    # Store 2 has no recorded labour yet: its contract is all there is to go on.
+    assert (two.capacity_basis, two.capacity_hours, two.status) == ("scheduled", 78, "over")
+    (advice,) = capacity.recommendations(plan)
+    assert advice.text == (
+        "Week of 07 Dec 2026: store 2 needs 12 h more than scheduled: add 2 shifts of 8 h"
+    )
+
+
+def test_a_shortfall_against_delivered_hours_says_so() -> None:
+    plan = capacity.capacity_plan(
+        _forecast([("1", 200, 180, 220)]),
+        pd.Series({"1": 45.0}),
+        _capacity({"1": 78}),
+        pd.Series({"1": 140.0}),
+    )
+    (advice,) = capacity.recommendations(plan)
+    assert advice.text == (
+        "Week of 07 Dec 2026: store 1 needs 10 h more than its team delivered in a busy recent "
+        "week: add 2 shifts of 8 h"
+    )
+
+
+def test_delivered_hours_on_the_warehouse_are_positive_for_every_store(
+    built_data_dir: Path,
+) -> None:
+    connection = connect_read_only(Settings(data_dir=built_data_dir))
+    try:
+        labour = capacity.weekly_labour(connection)
+        staff = capacity.technicians(connection)
+    finally:
+        connection.close()
+    assert labour["ds"].nunique() == capacity.MIX_WEEKS
+    assert (pd.to_datetime(labour["ds"]).dt.dayofweek == 0).all()
+    delivered = capacity.delivered_capacity(labour)
+    assert set(delivered.index) == set(staff["store"])
+    assert (delivered > 0).all()

@@ -22,6 +22,16 @@ from models.inventory import (
     reorder_alerts,
     reorder_plan,
 )
+from models.inventory.data import (
+    daily_usage,
+    inventory_days,
+    recent_use,
+    reorder_crossings,
+    stock_date,
+)
+from models.inventory.plan import crossing_days, rates_from_sums
+from models.inventory.report import inventory_backtest, stored_backtest
+from warehouse.reader import connect_read_only, warehouse_version
 
 AS_OF = date(2026, 6, 30)
 
@@ -264,3 +274,79 @@ def test_the_report_on_the_warehouse_plans_every_stocked_pair_and_replays_the_hi
     backtest = report.backtest
     assert backtest.pairs == len(plan) and backtest.days > 200
     assert backtest.policy.units_demanded == backtest.min_max.units_demanded > 0
+
+
+def test_the_warehouse_aggregates_part_use_as_the_in_memory_rates_do(built_data_dir: Path) -> None:
+    connection = connect_read_only(Settings(data_dir=built_data_dir))
+    try:
+        as_of = stock_date(connection)
+        in_memory = demand_rates(daily_usage(connection), as_of, 90)
+        in_warehouse = rates_from_sums(recent_use(connection, as_of, 90), 90)
+    finally:
+        connection.close()
+    keys = ["store_id", "part_id"]
+    merged = in_memory.merge(in_warehouse, on=keys, how="left", suffixes=("", "_sql"))
+    assert merged["rate_sql"].notna().all()
+    for column in ("rate", "sd", "used_units"):
+        assert merged[f"{column}_sql"].to_numpy(float) == pytest.approx(
+            merged[column].to_numpy(float)
+        )
+    last = pd.to_datetime(merged["last_used_date"])
+    assert (last.isna() | (last == pd.to_datetime(merged["last_used_date_sql"]))).all()
+
+
+def test_the_warehouse_finds_the_same_reorder_crossings_as_the_daily_table_rule(
+    built_data_dir: Path,
+) -> None:
+    report = inventory_report(Settings(data_dir=built_data_dir), backtest=False)
+    below = report.plan[report.plan["is_below_reorder_point"]]
+    connection = connect_read_only(Settings(data_dir=built_data_dir))
+    try:
+        in_warehouse = reorder_crossings(connection, below)
+        in_memory = crossing_days(inventory_days(connection, below), below)
+    finally:
+        connection.close()
+    assert len(in_memory) > 0
+    assert (
+        pd.to_datetime(in_warehouse)
+        .sort_index()
+        .equals(pd.to_datetime(in_memory).rename(in_warehouse.name).sort_index())
+    )
+    assert len(report.alerts) == len(below)
+
+
+def test_the_poisson_quantile_matches_scipy_on_many_parts() -> None:
+    from scipy.stats import poisson
+
+    rng = np.random.default_rng(3)
+    mean = np.concatenate([rng.exponential(0.5, 5000), rng.uniform(0, 200, 500)])
+    level = np.clip(rng.uniform(0, 1, len(mean)) ** 0.2, 1e-9, 1 - 1e-9)
+    points = policy.reorder_point(mean, np.sqrt(mean), 1, level)
+    assert (points == poisson.ppf(level, mean)).all()
+
+
+def test_training_a_forecast_keeps_the_default_policy_backtest_for_the_page(
+    trained_forecast_dir: Path,
+) -> None:
+    settings = Settings(data_dir=trained_forecast_dir)
+    version = warehouse_version(settings)
+    kept = stored_backtest(settings, 1, version, PolicySettings())
+    assert kept is not None
+    replayed = inventory_backtest(settings)
+    assert kept.table().equals(replayed.table())
+    assert (kept.days, kept.pairs, kept.first_day, kept.last_day) == (
+        replayed.days, replayed.pairs, replayed.first_day, replayed.last_day
+    )  # fmt: skip
+    # Another policy, or a warehouse published since, has to be replayed afresh.
+    assert stored_backtest(settings, 1, version, PolicySettings(service_level=0.9)) is None
+    assert stored_backtest(settings, 1, "another-version", PolicySettings()) is None
+
+
+def test_a_production_forecast_scales_each_stores_consumption_on_the_warehouse(
+    trained_forecast_dir: Path,
+) -> None:
+    report = inventory_report(Settings(data_dir=trained_forecast_dir), backtest=False)
+    assert report.forecast_version == 1
+    factors = report.plan.groupby("store_id")["forecast_factor"].first()
+    assert len(factors) == 2
+    assert ((factors >= 0.5) & (factors <= 2) & (factors != 1.0)).all()

@@ -78,6 +78,20 @@ def test_the_capacity_plan_recommends_shifts_or_moves_for_the_forecast_weeks(
     )
 
 
+def test_capacity_is_judged_against_delivered_hours_unless_contracted_hours_are_chosen(
+    trained_forecast_dir, use_data_dir
+) -> None:
+    use_data_dir(trained_forecast_dir)
+    at = _run(FORECASTING)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Capacity = the labour hours each team recorded in a busy recent week" in captions
+    assert "store-weeks need more than the contracted hours" in captions
+    at.radio(key="fc_capacity_basis").set_value("scheduled").run()
+    assert not at.exception, at.exception
+    assert "busy recent week" not in " ".join(c.value for c in at.caption)
+    assert len(_charts(at)) == 3
+
+
 def test_the_inventory_page_shows_value_orders_alerts_and_the_backtest(
     trained_forecast_dir, use_data_dir
 ) -> None:
