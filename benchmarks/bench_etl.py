@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_etl.py                  # generate, measure, drop the database
     .venv/bin/python benchmarks/bench_etl.py --keep-db bench  # keep (or reuse) database "bench"
+    .venv/bin/python benchmarks/bench_etl.py --keep-db bench --runs 3  # medians of 3 rounds
 
 Steps, all in one run so the ratios compare like with like on the same machine state:
 
@@ -11,7 +12,9 @@ Steps, all in one run so the ratios compare like with like on the same machine s
 3. full ETL (``run_etl(full=True)``) in a child process under ``/usr/bin/time -v``;
 4. change 1 % of the repairs (a price correction, ``updated_at`` bumped), then an incremental ETL,
    also under ``/usr/bin/time -v``;
-5. print the figures as the Markdown of the "## ETL" section of benchmarks/RESULTS.md.
+5. repeat 2–4 ``--runs`` times (default 2) and print the medians as the Markdown of the "## ETL"
+   section of benchmarks/RESULTS.md, with every round's figures and ratios below it. Ratios are
+   taken within a round, so a machine that is busier in one round than another skews them less.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import datetime as dt
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,8 +133,16 @@ def timed_etl(name: str, data_dir: Path, mode: str) -> dict:
     if completed.returncode != 0:
         raise SystemExit(f"{mode} ETL failed:\n{completed.stdout}\n{completed.stderr[-3000:]}")
     summary = json.loads(completed.stdout.split("SUMMARY ", 1)[1])
-    peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)[1])
-    return {**summary, "wall_s": wall, "peak_rss_mib": peak_kib / 1024}
+
+    def measured(label: str) -> float:
+        return float(re.search(rf"{label}: ([\d.]+)", completed.stderr)[1])
+
+    return {
+        **summary,
+        "wall_s": wall,
+        "cpu_s": measured(r"User time \(seconds\)") + measured(r"System time \(seconds\)"),
+        "peak_rss_mib": measured(r"Maximum resident set size \(kbytes\)") / 1024,
+    }
 
 
 def change_one_percent(name: str) -> int:
@@ -149,67 +161,96 @@ def table_sizes(name: str) -> dict[str, int]:
         }
 
 
+def median(rounds: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in rounds)
+
+
 def report(
     sizes: dict[str, int],
-    copy_s: float,
-    full: dict,
-    incremental: dict,
-    changed: int,
+    rounds: list[dict],
     warehouse_mib: float,
 ) -> str:
+    """The Markdown of the "## ETL" section: medians over ``rounds``, then each round."""
     rows = sum(sizes.values())
-    return "\n".join(
-        [
-            "## ETL",
-            "",
-            f"Measured {dt.date.today().isoformat()} on this project's machine (2 cores, 24 GiB), "
-            "PostgreSQL 15 on localhost, with",
-            "`.venv/bin/python benchmarks/bench_etl.py` (generates the history with "
-            "`GeneratorConfig(repairs=1_000_000, stores=12, years=5, seed=7)`).",
-            "",
-            f"History: {sizes['repairs']:,} repairs, {rows:,} rows in {len(sizes)} tables "
-            f"(largest: repair_status_events {sizes['repair_status_events']:,}).",
-            "",
-            "| run | time | vs. baseline | peak RSS |",
-            "|---|---|---|---|",
-            f'| baseline: `psql -c "COPY … TO STDOUT" > /dev/null`, every table | {copy_s:.1f} s '
-            "| 1× | — |",
-            f"| full ETL (`run_etl(full=True)`) | {full['wall_s']:.1f} s | "
-            f"{full['wall_s'] / copy_s:.1f}× COPY | {full['peak_rss_mib']:,.0f} MiB |",
-            f"| incremental ETL after {changed:,} repairs (1 %) changed | "
-            f"{incremental['wall_s']:.1f} s | {100 * incremental['wall_s'] / full['wall_s']:.1f} % "
-            f"of full | {incremental['peak_rss_mib']:,.0f} MiB |",
-            "",
-            f"Times are wall clock of the whole process (Python start-up included); the published "
-            f"warehouse is {warehouse_mib:,.0f} MiB. Full run: {full['rows_read']:,} rows read, "
-            f"{full['rows_written']:,} written, {full['rows_quarantined']:,} quarantined. "
-            f"Incremental: {incremental['rows_read']:,} read, "
-            f"{incremental['rows_written']:,} written.",
-        ]
+    full = [r["full"] for r in rounds]
+    incremental = [r["incremental"] for r in rounds]
+    copy_s = statistics.median(r["copy_s"] for r in rounds)
+    full_ratio = statistics.median(r["full"]["wall_s"] / r["copy_s"] for r in rounds)
+    incremental_share = statistics.median(
+        100 * r["incremental"]["wall_s"] / r["full"]["wall_s"] for r in rounds
     )
+    changed = rounds[-1]["changed"]
+    lines = [
+        "## ETL",
+        "",
+        f"Measured {dt.date.today().isoformat()} on this project's machine (2 cores, 24 GiB), "
+        "PostgreSQL 15 on localhost, with",
+        "`.venv/bin/python benchmarks/bench_etl.py` (generates the history with "
+        "`GeneratorConfig(repairs=1_000_000, stores=12, years=5, seed=7)`).",
+        "",
+        f"History: {sizes['repairs']:,} repairs, {rows:,} rows in {len(sizes)} tables "
+        f"(largest: repair_status_events {sizes['repair_status_events']:,}).",
+        "",
+        f"Medians of {len(rounds)} rounds (ratios are medians of each round's own ratio):",
+        "",
+        "| run | time | vs. baseline | CPU (user + sys) | peak RSS |",
+        "|---|---|---|---|---|",
+        f'| baseline: `psql -c "COPY … TO STDOUT" > /dev/null`, every table | {copy_s:.1f} s '
+        "| 1× | — | — |",
+        f"| full ETL (`run_etl(full=True)`) | {median(full, 'wall_s'):.1f} s | "
+        f"{full_ratio:.1f}× COPY | {median(full, 'cpu_s'):.1f} s | "
+        f"{median(full, 'peak_rss_mib'):,.0f} MiB |",
+        f"| incremental ETL after {changed:,} repairs (1 %) changed | "
+        f"{median(incremental, 'wall_s'):.1f} s | {incremental_share:.1f} % of full | "
+        f"{median(incremental, 'cpu_s'):.1f} s | {median(incremental, 'peak_rss_mib'):,.0f} MiB |",
+        "",
+        "| round | COPY | full | full ÷ COPY | incremental | incremental ÷ full |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number, r in enumerate(rounds, 1):
+        lines.append(
+            f"| {number} | {r['copy_s']:.1f} s | {r['full']['wall_s']:.1f} s | "
+            f"{r['full']['wall_s'] / r['copy_s']:.2f}× | {r['incremental']['wall_s']:.1f} s | "
+            f"{100 * r['incremental']['wall_s'] / r['full']['wall_s']:.1f} % |"
+        )
+    lines += [
+        "",
+        f"Times are wall clock of the whole process (Python start-up included); the published "
+        f"warehouse is {warehouse_mib:,.0f} MiB. Full run: {full[-1]['rows_read']:,} rows read, "
+        f"{full[-1]['rows_written']:,} written, {full[-1]['rows_quarantined']:,} quarantined. "
+        f"Incremental: {incremental[-1]['rows_read']:,} read, "
+        f"{incremental[-1]['rows_written']:,} written.",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keep-db", help="database name to create or reuse, and keep")
     parser.add_argument("--repairs", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=2, help="rounds to take medians over")
     args = parser.parse_args()
     name = args.keep_db or f"repairlens_bench_{os.getpid()}"
     try:
         ensure_history(name, args.repairs)
         sizes = table_sizes(name)
-        with tempfile.TemporaryDirectory(prefix="bench-etl-") as tmp:
-            data_dir = Path(tmp)
-            copy_s = copy_baseline(name)
-            print(f"COPY baseline: {copy_s:.2f}s", flush=True)
-            full = timed_etl(name, data_dir, "full")
-            print(f"full: {full}", flush=True)
-            changed = change_one_percent(name)
-            incremental = timed_etl(name, data_dir, "incremental")
-            print(f"incremental: {incremental}", flush=True)
-            warehouse_mib = (data_dir / "warehouse.duckdb").stat().st_size / 2**20
+        rounds = []
+        for number in range(1, args.runs + 1):
+            with tempfile.TemporaryDirectory(prefix="bench-etl-") as tmp:
+                data_dir = Path(tmp)
+                copy_s = copy_baseline(name)
+                print(f"round {number}: COPY baseline {copy_s:.2f}s", flush=True)
+                full = timed_etl(name, data_dir, "full")
+                print(f"round {number}: full {full}", flush=True)
+                changed = change_one_percent(name)
+                incremental = timed_etl(name, data_dir, "incremental")
+                print(f"round {number}: incremental {incremental}", flush=True)
+                warehouse_mib = (data_dir / "warehouse.duckdb").stat().st_size / 2**20
+            rounds.append(
+                {"copy_s": copy_s, "full": full, "incremental": incremental, "changed": changed}
+            )
         print()
-        print(report(sizes, copy_s, full, incremental, changed, warehouse_mib))
+        print(report(sizes, rounds, warehouse_mib))
     finally:
         if not args.keep_db:
             with admin() as conn:

@@ -50,16 +50,31 @@ def _key_match(key: Sequence[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{c} = {right}.{c}" for c in key)
 
 
-def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Create ``name`` with ``frame``'s columns and the catalogue's grain as its comment."""
-    with registered(con, "_shape", frame):
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _shape LIMIT 0")
+Rows = pl.DataFrame | str
+"""New rows for a table: a frame, or a ``SELECT`` over the tables of the warehouse."""
+
+
+@contextmanager
+def as_query(con: duckdb.DuckDBPyConnection, rows: Rows) -> Iterator[str]:
+    """A ``SELECT`` giving ``rows`` for the ``with`` block (a frame is registered meanwhile)."""
+    if isinstance(rows, str):
+        yield rows
+        return
+    name = f"_frame_{id(rows)}"
+    with registered(con, name, rows):
+        yield f"SELECT * FROM {name}"
+
+
+def create_table(con: duckdb.DuckDBPyConnection, name: str, rows: Rows) -> None:
+    """Create ``name`` with the columns of ``rows`` and the catalogue's grain as its comment."""
+    with as_query(con, rows) as query:
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM ({query}) LIMIT 0")
     grain = TABLES[name].grain.replace("'", "''")
     con.execute(f"COMMENT ON TABLE {name} IS '{grain}'")
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Create ``name`` if missing; refuse a frame whose columns no longer match the stored table."""
+def ensure_table(con: duckdb.DuckDBPyConnection, name: str, rows: Rows) -> None:
+    """Create ``name`` if missing; refuse rows whose columns no longer match the stored table."""
     stored = [
         row[0]
         for row in con.execute(
@@ -70,9 +85,11 @@ def ensure_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame)
         ).fetchall()
     ]
     if not stored:
-        create_table(con, name, frame)
+        create_table(con, name, rows)
         return
-    if stored != frame.columns:
+    with as_query(con, rows) as query:
+        columns = con.sql(query).columns
+    if stored != columns:
         raise EtlError(
             f"warehouse table {name} has columns from an older version of RepairLens: "
             "run `repairlens etl --full` to rebuild the warehouse"
@@ -140,35 +157,34 @@ def delete_keys(
 def replace_rows(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    frame: pl.DataFrame,
+    rows: Rows,
     scope: str | None = None,
 ) -> int:
-    """Replace the rows matching SQL condition ``scope`` (all rows when None) with ``frame``.
+    """Replace the rows matching SQL condition ``scope`` (all rows when None) with ``rows``.
 
     Only rows that differ are deleted or inserted (a row is matched by the catalogue's primary
     key), and their number is returned: rebuilding a mart that did not change writes nothing.
     """
-    ensure_table(con, table, frame)
+    ensure_table(con, table, rows)
     where = scope or "TRUE"
-    if count_rows(con, table) == 0:  # a new table (full runs): nothing to compare with
-        with registered(con, "_new", frame):
-            con.execute(f"INSERT INTO {table} SELECT * FROM _new")
-        return frame.height
+    with as_query(con, rows) as query:
+        if count_rows(con, table) == 0:  # a new table (full runs): nothing to compare with
+            return int(con.execute(f"INSERT INTO {table} {query}").fetchall()[0][0])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {query}")
     key = TABLES[table].primary_key
-    with registered(con, "_new", frame):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _old AS SELECT * FROM {table} WHERE {where}")
-        # Touch only rows that differ: rewriting identical rows would cost as much as a change.
-        for name, rows, others in (("_gone", "_old", "_new"), ("_added", "_new", "_old")):
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS "
-                f"SELECT * FROM {rows} EXCEPT ALL SELECT * FROM {others}"
-            )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _old AS SELECT * FROM {table} WHERE {where}")
+    # Touch only rows that differ: rewriting identical rows would cost as much as a change.
+    for name, rows_of, others in (("_gone", "_old", "_new"), ("_added", "_new", "_old")):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"SELECT * FROM {rows_of} EXCEPT ALL SELECT * FROM {others}"
+        )
     gone, added = count_rows(con, "_gone"), count_rows(con, "_added")
     if gone:
         con.execute(f"DELETE FROM {table} AS t USING _gone AS g WHERE {_key_match(key, 't', 'g')}")
     if added:
         con.execute(f"INSERT INTO {table} SELECT * FROM _added")
-    con.execute("DROP TABLE _old; DROP TABLE _gone; DROP TABLE _added")
+    con.execute("DROP TABLE _new; DROP TABLE _old; DROP TABLE _gone; DROP TABLE _added")
     return gone + added
 
 

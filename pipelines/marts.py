@@ -1,8 +1,10 @@
 """Rebuild the marts from staging: all of them on a full run, only the touched keys otherwise.
 
 An incremental run derives, from the staging change sets (``pipelines.load``), which repairs,
-bookings and store × part pairs are affected, reads just their staging rows, runs the same pure
-transforms as a full run and replaces just those rows. What counts as "touched":
+bookings and store × part pairs are affected, builds just their rows with the same transforms as
+a full run (the SQL facts of ``pipelines.facts`` scoped to the affected keys, the polars functions
+of ``pipelines.transform`` on their staging rows) and replaces just those rows. What counts as
+"touched":
 
 - a repair: its row changed, or one of its status events, part lines, payments or feedback did,
   or a rework of it did (``has_rework``), or its device or the device's model did;
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines import transform
+from pipelines import facts, transform
 from pipelines.load import changed_table, count_rows, previous_table, replace_rows, table_exists
 from warehouse.checks import EVERYTHING
 
@@ -167,78 +169,29 @@ def build_dimensions(
     return {name: Written(rows, EVERYTHING) for name, rows in written.items()}
 
 
+REPAIR_FACTS = (
+    "fct_repairs",
+    "fct_status_events",
+    "fct_parts_usage",
+    "fct_payments",
+    "fct_feedback",
+)
+
+
 def build_repair_facts(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:
-    """fct_repairs and the facts hanging off a repair, for all or the affected repairs."""
-    scope = None if full else AFFECTED_REPAIRS
-    repairs = stg(
-        con,
-        "repairs",
-        None
-        if full
-        else f"{scope} OR rework_of_repair_id IN (SELECT repair_id FROM _affected_repairs)",
-    )
-    children = {child: stg(con, child, scope) for child in REPAIR_CHILDREN}
-    devices = stg(
-        con,
-        "customer_devices",
-        None
-        if full
-        else "customer_device_id IN (SELECT customer_device_id FROM stg_repairs WHERE "
-        + scope
-        + ")",
-    )
-    fct_repairs = transform.fct_repairs(
-        repairs,
-        children["repair_status_events"],
-        children["repair_parts"],
-        children["payments"],
-        children["feedback"],
-        devices,
-        stg(con, "device_models"),
-    )
-    if not full:
-        fct_repairs = fct_repairs.filter(
-            pl.col("repair_id").is_in(
-                con.sql("SELECT repair_id FROM _affected_repairs").pl()["repair_id"].implode()
-            )
-        )
-    events, parts, payments, feedback = (children[c] for c in REPAIR_CHILDREN)
-    written = {
-        "fct_repairs": replace_rows(con, "fct_repairs", fct_repairs, scope),
-        "fct_status_events": replace_rows(
-            con, "fct_status_events", transform.fct_status_events(events, repairs), scope
-        ),
-        "fct_parts_usage": replace_rows(
-            con, "fct_parts_usage", transform.fct_parts_usage(parts, repairs), scope
-        ),
-        "fct_payments": replace_rows(
-            con, "fct_payments", transform.fct_payments(payments, repairs), scope
-        ),
-        "fct_feedback": replace_rows(
-            con, "fct_feedback", transform.fct_feedback(feedback, repairs), scope
-        ),
+    """fct_repairs and the facts hanging off a repair, for all or the affected repairs, built
+    in SQL inside the warehouse (``pipelines.facts``)."""
+    scope = EVERYTHING if full else AFFECTED_REPAIRS
+    return {
+        name: Written(replace_rows(con, name, getattr(facts, name)(scope), scope), scope)
+        for name in REPAIR_FACTS
     }
-    return {name: Written(rows, scope or EVERYTHING) for name, rows in written.items()}
 
 
 def build_bookings(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:
-    scope = None if full else AFFECTED_BOOKINGS
-    bookings = stg(con, "bookings", scope)
-    frame = transform.fct_bookings(
-        bookings,
-        stg(con, "repairs", scope),
-        stg(
-            con,
-            "customer_devices",
-            None
-            if full
-            else "customer_device_id IN (SELECT customer_device_id FROM stg_bookings WHERE "
-            + scope
-            + ")",
-        ),
-    )
-    rows = replace_rows(con, "fct_bookings", frame, scope)
-    return {"fct_bookings": Written(rows, scope or EVERYTHING)}
+    scope = EVERYTHING if full else AFFECTED_BOOKINGS
+    rows = replace_rows(con, "fct_bookings", facts.fct_bookings(scope), scope)
+    return {"fct_bookings": Written(rows, scope)}
 
 
 def build_inventory(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:

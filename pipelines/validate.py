@@ -136,14 +136,17 @@ def validate(
             if repair_received_at is not None
             else pl.DataFrame(schema={"id": pl.Int64, "received_at": pl.Datetime("us")})
         )
-        checked = frame.join(
+        # Join only the key column and add the result: joining the whole frame would copy
+        # every column of millions of events.
+        received_at = frame.select("repair_id").join(
             lookup.select(
                 pl.col("id").alias("repair_id"), pl.col("received_at").alias("_received_at")
             ),
             on="repair_id",
             how="left",
             maintain_order="left",
-        )
+        )["_received_at"]
+        checked = frame.with_columns(received_at)
     rules = rules_for(source.name, fault_codes)
     passes = checked.with_columns(passes_every_rule(rules).alias("_passes"))["_passes"]
     # Reasons are spelled out only for the few failing rows.
@@ -155,7 +158,8 @@ def validate(
         pl.struct(pl.all()).struct.json_encode().alias("raw_row"),
     )
     return Validated(
-        valid=frame.filter(passes),
+        # Most tables have no failing row: keep the frame rather than copy it through a filter.
+        valid=frame if invalid.is_empty() else frame.filter(passes),
         invalid=invalid,
         quarantined=quarantined,
     )

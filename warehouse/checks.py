@@ -47,6 +47,16 @@ def key_checks(spec: TableSpec) -> list[Check]:
     key = ", ".join(spec.primary_key)
     nulls = " OR ".join(f"{c} IS NULL" for c in spec.primary_key)
     same_key = " AND ".join(f"w.{c} = t.{c}" for c in spec.primary_key)
+    if len(spec.primary_key) == 1:
+        # Rows beyond the first of each key: a distinct count costs about half a GROUP BY
+        # listing the duplicated keys on the multi-million-row facts. Null keys are left to
+        # primary_key_not_null.
+        unique = f"SELECT count({key}) - count(DISTINCT {key}) FROM {spec.name}"
+    else:
+        unique = (
+            f"SELECT count(*) FROM (SELECT {key} FROM {spec.name} GROUP BY {key} "
+            "HAVING count(*) > 1)"
+        )
     return [
         Check(
             f"{spec.name}.primary_key_not_null",
@@ -56,8 +66,7 @@ def key_checks(spec: TableSpec) -> list[Check]:
         Check(
             f"{spec.name}.primary_key_unique",
             spec.name,
-            f"SELECT count(*) FROM (SELECT {key} FROM {spec.name} GROUP BY {key} "
-            "HAVING count(*) > 1)",
+            unique,
             # A duplicate of a written key may sit among the unwritten rows: look there too.
             scoped_sql=f"SELECT count(*) FROM (SELECT {key} FROM {spec.name} AS t WHERE EXISTS "
             f"(SELECT 1 FROM {spec.name} AS w WHERE {{where}} AND {same_key}) "
@@ -75,9 +84,10 @@ def reference_checks(spec: TableSpec) -> list[Check]:
             Check(
                 f"{spec.name}.{column}_references_{table}",
                 spec.name,
-                f"SELECT count(*) FROM {spec.name} AS child WHERE child.{column} IS NOT NULL "
-                f"AND {{where}} AND NOT EXISTS (SELECT 1 FROM {table} AS parent "
-                f"WHERE parent.{key} = child.{column})",
+                # An explicit anti join: DuckDB plans the NOT EXISTS form as a slower mark join.
+                f"SELECT count(*) FROM (SELECT {column} FROM {spec.name} "
+                f"WHERE {column} IS NOT NULL AND {{where}}) AS child "
+                f"ANTI JOIN {table} AS parent ON parent.{key} = child.{column}",
                 references=table,
             )
         )

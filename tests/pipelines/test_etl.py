@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from core.settings import Settings
 from ops.migrate import downgrade_to_base, upgrade_to_head
-from pipelines import transform
+from pipelines import facts
 from pipelines.lock import etl_lock
 from pipelines.run import EtlError, run_etl
 from pipelines.runlog import RunLog
@@ -373,13 +373,15 @@ def test_a_second_etl_waits_its_turn(sqlite_settings, published_sqlite):
 def test_a_broken_invariant_fails_the_run_and_publishes_nothing(
     sqlite_settings, sqlite_ops_engine, published_sqlite, monkeypatch
 ):
-    original = transform.fct_repairs
+    original = facts.fct_repairs
 
-    def off_by_a_cent(*frames):
-        result = original(*frames)
-        return result.with_columns(revenue_eur=result["revenue_eur"] + Decimal("0.01"))
+    def off_by_a_cent(scope: str) -> str:
+        return (
+            "SELECT * REPLACE (CAST(revenue_eur + 0.01 AS DECIMAL(12, 2)) AS revenue_eur) "
+            f"FROM ({original(scope)})"
+        )
 
-    monkeypatch.setattr(transform, "fct_repairs", off_by_a_cent)
+    monkeypatch.setattr(facts, "fct_repairs", off_by_a_cent)
     touch(sqlite_ops_engine, "repairs", 1, discount_eur=Decimal("0.00"))
     with pytest.raises(EtlError, match="revenue_is_parts_plus_labour_minus_discount") as caught:
         run_etl(sqlite_settings)

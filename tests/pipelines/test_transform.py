@@ -1,16 +1,21 @@
-"""Pure transforms on tiny hand-written frames: input rows in, expected output rows out."""
+"""Transforms on tiny hand-written staging rows: input rows in, expected output rows out.
+
+Dimensions and the inventory are polars functions of frames; the other facts are SQL
+(``pipelines.facts``), run here on an in-memory DuckDB holding the staging rows.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+import duckdb
 import polars as pl
 import pytest
 
-from pipelines import transform
+from pipelines import facts, transform
+from pipelines.facts import STAGE_COLUMNS
 from pipelines.sources import source_tables
-from pipelines.transform import STAGE_COLUMNS
 
 T0 = dt.datetime(2024, 5, 6, 9, 0)
 
@@ -25,6 +30,19 @@ def staged(table: str, rows: list[dict]) -> pl.DataFrame:
     renames = source.renames
     schema = {renames.get(c, c): t for c, t in source.raw_schema.items()}
     return pl.DataFrame([{c: row.get(c) for c in schema} for row in rows], schema=schema)
+
+
+def built(fact_sql: str, **staging: list[dict]) -> pl.DataFrame:
+    """The rows of a SQL fact over the given staging rows (other staging tables empty)."""
+    con = duckdb.connect()
+    try:
+        for table, source in source_tables().items():
+            con.register("_rows", staged(table, staging.get(table, [])))
+            con.execute(f"CREATE TABLE {source.staging_name} AS SELECT * FROM _rows")
+            con.unregister("_rows")
+        return con.sql(fact_sql).pl()
+    finally:
+        con.close()
 
 
 def repair(repair_id: int = 1, **values) -> dict:
@@ -136,33 +154,27 @@ def events(repair_id: int, steps: list[tuple[str, float]]) -> list[dict]:
     ],
 )
 def test_stage_hours(steps, expected):
-    result = transform.stage_hours(
-        staged("repairs", [repair()]), staged("repair_status_events", events(1, steps))
-    )
+    result = built(facts.stage_hours(), repairs=[repair()], repair_status_events=events(1, steps))
     columns = [*STAGE_COLUMNS, "total_turnaround_hours"]
     assert result.select(columns).to_dicts() == [expected]
 
 
 def test_ready_at_is_the_last_time_the_repair_became_ready():
     steps = [("ready", 2), ("in_repair", 3), ("ready", 5), ("collected", 8), ("ready", 9)]
-    result = transform.stage_hours(
-        staged("repairs", [repair()]), staged("repair_status_events", events(1, steps))
-    )
+    result = built(facts.stage_hours(), repairs=[repair()], repair_status_events=events(1, steps))
     assert result.select("ready_at", "received_to_ready_hours").row(0) == (h(5), 5.0)
 
 
 def fct_repairs_of(repairs: list[dict], parts: list[dict] = (), payments: list[dict] = ()):
-    return transform.fct_repairs(
-        staged("repairs", repairs),
-        staged("repair_status_events", []),
-        staged("repair_parts", list(parts)),
-        staged("payments", list(payments)),
-        staged("feedback", []),
-        staged("customer_devices", [{"customer_device_id": 1, "device_model_id": 1}]),
-        staged(
-            "device_models",
-            [{"device_model_id": 1, "brand": "Pear", "category": "phone", "device_class": "mid"}],
-        ),
+    return built(
+        facts.fct_repairs(),
+        repairs=repairs,
+        repair_parts=list(parts),
+        payments=list(payments),
+        customer_devices=[{"customer_device_id": 1, "device_model_id": 1}],
+        device_models=[
+            {"device_model_id": 1, "brand": "Pear", "category": "phone", "device_class": "mid"}
+        ],
     )
 
 
@@ -411,12 +423,16 @@ def test_fct_inventory_daily_reconstructs_closing_stock_backwards():
     ],
 )
 def test_nps_group(nps, group):
-    frame = pl.DataFrame({"nps": [nps]}, schema={"nps": pl.Int64})
-    assert frame.select(transform.nps_group(pl.col("nps"))).item() == group
+    con = duckdb.connect()
+    try:
+        sql = f"SELECT {facts.nps_group('nps')} FROM (SELECT CAST(? AS BIGINT) AS nps)"
+        assert con.execute(sql, [nps]).fetchall() == [(group,)]
+    finally:
+        con.close()
 
 
 def test_transforms_of_empty_staging_frames_are_typed_and_empty():
     result = fct_repairs_of([])
     assert result.is_empty()
-    assert result.schema["revenue_eur"] == transform.MONEY
+    assert result.schema["revenue_eur"] == pl.Decimal(12, 2)
     assert all(result.schema[c] == pl.Float64 for c in STAGE_COLUMNS)
