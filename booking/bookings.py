@@ -168,8 +168,10 @@ def list_device_models(
     if category:
         query = query.where(DeviceModel.category == category)
     if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(func.lower(DeviceModel.brand + " " + DeviceModel.model).like(pattern))
+        # % and _ are what the customer typed, not wildcards.
+        literal = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        name = func.lower(DeviceModel.brand + " " + DeviceModel.model)
+        query = query.where(name.like(f"%{literal}%", escape="\\"))
     return list(session.scalars(query.order_by(DeviceModel.brand, DeviceModel.model).limit(limit)))
 
 
@@ -202,7 +204,11 @@ def _pick_slot(
 
 
 def _customer_for(session: Session, given: schemas.CustomerIn, store: Store | Row) -> Customer:
-    """The returning customer with this email and name, or a new one."""
+    """The returning customer with this email and name, or a new one.
+
+    Anyone can book under any email and name, so a booking never changes what is stored about
+    a returning customer beyond withdrawing consent: it cannot replace their phone number (and
+    so where their messages go) nor opt them in to marketing or SMS."""
     email = given.email.lower()
     existing = session.scalar(
         select(Customer)
@@ -215,10 +221,8 @@ def _customer_for(session: Session, given: schemas.CustomerIn, store: Store | Ro
         .limit(1)
     )
     if existing is not None:
-        existing.marketing_consent = given.marketing_consent
-        existing.sms_consent = given.sms_consent
-        if given.phone:
-            existing.phone = given.phone
+        existing.marketing_consent = existing.marketing_consent and given.marketing_consent
+        existing.sms_consent = existing.sms_consent and given.sms_consent
         return existing
     customer = Customer(
         first_name=given.first_name,

@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import is_sqlite, make_engine
 
 POOL_SIZE = 20  # FastAPI runs sync routes on up to 40 threads; most of them wait on the network
+# A request (and /readyz) answers 503 within seconds when PostgreSQL is down or unreachable
+# instead of waiting on the operating system's TCP timeout or the pool's 30 s default.
+CONNECT_TIMEOUT_SECONDS = 3
+POOL_TIMEOUT_SECONDS = 5
 
 
 class Database:
@@ -47,7 +51,14 @@ class Database:
 def _postgres_engine(url: str) -> Engine:
     # No pre-ping: it would cost a round trip per request. A connection that died with the
     # server fails its request (answered 503) and SQLAlchemy then discards the stale pool.
-    return create_engine(url, pool_size=POOL_SIZE, max_overflow=10, pool_recycle=1800)
+    return create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:

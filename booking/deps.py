@@ -4,19 +4,21 @@ thread-pool hop per request, so routes open their own sessions from ``DatabaseDe
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 
 from booking.db import Database
 from booking.errors import ApiError, Forbidden
 from booking.quotes import Quoter
-from booking.security import RateLimiter, StaffClaims, read_token
+from booking.security import RateLimiter, StaffClaims, credential_fingerprint, read_token
 from core.settings import Settings
-from ops.schema import utcnow
+from ops.schema import StaffAccount, Technician, utcnow
 
 API_PREFIX = "/api/v1"
 
@@ -72,19 +74,48 @@ async def rate_limit(request: Request, state: StateDep) -> None:
         )
 
 
+INVALID_TOKEN = "the token is invalid or has expired: sign in again"
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/staff/token.")
 
 
-async def current_staff(
+def current_staff(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> StaffClaims:
+    """The signed-in account as it stands now: a token of a deactivated account (or of a
+    technician who has left), or one issued before a password change, is refused, and a role
+    change applies at once. (A sync
+    dependency: the account lookup runs on the thread pool, not the event loop.)"""
     if credentials is None:
         raise NotAuthenticated()
-    claims = read_token(state.token_secret, credentials.credentials)
-    if claims is None:
-        raise NotAuthenticated("the token is invalid or has expired: sign in again")
-    return claims
+    secret = state.token_secret
+    token = read_token(secret, credentials.credentials, state.settings.api_token_minutes)
+    if token is None:
+        raise NotAuthenticated(INVALID_TOKEN)
+    with state.db.read() as session:
+        account = session.execute(
+            select(
+                StaffAccount.role,
+                StaffAccount.technician_id,
+                StaffAccount.is_active,
+                StaffAccount.password_hash,
+                Technician.store_id,
+                Technician.left_on,
+            )
+            .outerjoin(Technician, Technician.id == StaffAccount.technician_id)
+            .where(StaffAccount.id == token.staff_id)
+        ).first()
+    if (
+        account is None
+        or not account.is_active
+        or (account.left_on is not None and account.left_on < utcnow().date())
+        or not hmac.compare_digest(
+            token.credential, credential_fingerprint(secret, account.password_hash)
+        )
+    ):
+        raise NotAuthenticated(INVALID_TOKEN)
+    store_id = account.store_id if account.role == "technician" else None
+    return StaffClaims(token.staff_id, account.role, account.technician_id, store_id)
 
 
 def require(*roles: str) -> Callable[..., Awaitable[StaffClaims]]:

@@ -15,16 +15,20 @@ import time
 import uuid
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("repairlens.api")
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-# The interactive docs page loads Swagger UI's script and styles from its CDN.
+# The documentation pages load Swagger UI / ReDoc from their CDN (ReDoc also Google Fonts and a
+# blob: web worker); their inline start-up scripts need 'unsafe-inline' on these two pages only.
 DOCS_CSP = (
     b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; worker-src blob:; "
+    b"img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; connect-src 'self'; "
     b"frame-ancestors 'none'; base-uri 'none'"
 )
 COMMON_HEADERS = [
@@ -35,6 +39,7 @@ COMMON_HEADERS = [
 ]
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ACCESS_SECRET_IN_PATH = re.compile(r"(/bookings/)(?!\{)[^/?#\s\"]+")
 
 
 class SecurityHeaders:
@@ -59,6 +64,43 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+MAX_BODY_BYTES = 64 * 1024  # the largest valid body (a booking with long texts) is ~10 KiB
+BODY_TOO_LARGE = "the request body is too large"
+
+
+class BodyLimit:
+    """Refuses bodies over ``MAX_BODY_BYTES`` with 413 before they are buffered in memory: by
+    their Content-Length up front, or while a chunked body streams in."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.limit:
+                    await _send_json(send, 413, {"detail": BODY_TOO_LARGE})
+                    return
+                break
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # An HTTPException passes FastAPI's body parsing as itself (413).
+                    raise HTTPException(413, BODY_TOO_LARGE)
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def _request_id(scope: Scope) -> str:
@@ -102,7 +144,7 @@ class RequestLog:
         except Exception as exc:  # answer, log the type only: messages can carry row values
             error = type(exc).__name__
             if not response_started:
-                unreachable = isinstance(exc, OperationalError)
+                unreachable = isinstance(exc, (OperationalError, PoolTimeout))
                 await _send_error(
                     send_with_id,
                     503 if unreachable else 500,
@@ -128,7 +170,11 @@ class RequestLog:
 
 
 async def _send_error(send: Send, status: int, detail: str, request_id: str) -> None:
-    body = json.dumps({"detail": detail, "request_id": request_id}).encode()
+    await _send_json(send, status, {"detail": detail, "request_id": request_id})
+
+
+async def _send_json(send: Send, status: int, content: dict[str, str]) -> None:
+    body = json.dumps(content).encode()
     await send(
         {
             "type": "http.response.start",
@@ -142,8 +188,29 @@ async def _send_error(send: Send, status: int, detail: str, request_id: str) -> 
     await send({"type": "http.response.body", "body": body})
 
 
+def redact_path(text: str) -> str:
+    """``/api/v1/bookings/RL-….<secret>/cancel`` → ``/api/v1/bookings/{access_token}/cancel``."""
+    return ACCESS_SECRET_IN_PATH.sub(r"\1{access_token}", text)
+
+
+class RedactAccessSecrets(logging.Filter):
+    """Takes booking access secrets out of uvicorn's access log lines, for servers started
+    with the access log on (``repairlens api`` turns it off: the request log replaces it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        return True
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    """One JSON object per line on stderr for the API logger."""
+    """One JSON object per line on stderr for the API logger; access secrets redacted from
+    uvicorn's access log."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactAccessSecrets) for f in access.filters):
+        access.addFilter(RedactAccessSecrets())
     handler = logging.StreamHandler()
     handler.setFormatter(
         logging.Formatter(

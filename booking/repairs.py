@@ -64,8 +64,18 @@ def get_repair(session: Session, repair_id: int, for_update: bool = True) -> Rep
     return repair
 
 
+def check_store(staff: StaffClaims, store_id: int) -> None:
+    """Technicians see and act on their own store only; managers on every store."""
+    if staff.role == "manager":
+        return
+    if staff.store_id is None or staff.store_id != store_id:
+        raise Forbidden("this belongs to another store")
+
+
 def _may_work_on(repair: Repair, staff: StaffClaims) -> None:
-    """Technicians act on their own repairs (or unassigned ones); managers on any."""
+    """Technicians act on their own repairs (or unassigned ones) of their store; managers on
+    any."""
+    check_store(staff, repair.store_id)
     if staff.role == "manager":
         return
     if repair.technician_id not in (None, staff.technician_id):
@@ -98,11 +108,7 @@ def repair_view(session: Session, repair: Repair) -> schemas.RepairStaff:
         .outerjoin(Booking, Booking.id == repair.booking_id)
         .where(Store.id == repair.store_id)
     ).one()
-    paid = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_eur), 0)).where(
-            Payment.repair_id == repair.id, Payment.status == "succeeded"
-        )
-    )
+    paid = _paid(session, repair.id)
     return schemas.RepairStaff(
         id=repair.id,
         booking_reference=reference_,
@@ -115,7 +121,7 @@ def repair_view(session: Session, repair: Repair) -> schemas.RepairStaff:
         received_at=repair.received_at,
         completed_at=repair.completed_at,
         collected_at=repair.collected_at,
-        paid_eur=Decimal(paid).quantize(Decimal("0.01")),
+        paid_eur=paid.quantize(Decimal("0.01")),
     )
 
 
@@ -158,6 +164,7 @@ def check_in(
     booking = session.scalar(query)
     if booking is None:
         raise NotFound("no booking has this reference")
+    check_store(staff, booking.store_id)
     if booking.status != "booked":
         raise Conflict(f"the booking is {booking.status.replace('_', ' ')}, not awaiting check-in")
     if booking.customer_device_id is None:
@@ -310,16 +317,39 @@ def _same_payment(payment: Payment, repair_id: int, body: schemas.PaymentCreate)
     return payment
 
 
+def _paid(session: Session, repair_id: int) -> Decimal:
+    paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_eur), 0)).where(
+            Payment.repair_id == repair_id, Payment.status == "succeeded"
+        )
+    )
+    return Decimal(paid)
+
+
 def record_payment(
-    session: Session, repair_id: int, body: schemas.PaymentCreate, key: str, now: dt.datetime
+    session: Session,
+    repair_id: int,
+    body: schemas.PaymentCreate,
+    key: str,
+    staff: StaffClaims,
+    now: dt.datetime,
 ) -> tuple[Payment, bool]:
-    """The payment and whether it is new (False: the key was seen, the first one is returned)."""
+    """The payment and whether it is new (False: the key was seen, the first one is returned).
+
+    Payments never add up to more than the price (the final price once set, else the quote)."""
+    repair = get_repair(session, repair_id)  # locked on PostgreSQL: payments to it queue
+    check_store(staff, repair.store_id)
     existing = session.scalar(select(Payment).where(Payment.idempotency_key == key))
     if existing is not None:
         return _same_payment(existing, repair_id, body), False
-    repair = get_repair(session, repair_id, for_update=False)
-    if repair.status == "cancelled":
-        raise Conflict("the repair is cancelled")
+    if repair.status in ("cancelled", "collected"):
+        raise Conflict(f"the repair is {repair.status}: no more payments")
+    price = (repair.final_price_eur or repair.quoted_price_eur) - (repair.discount_eur or 0)
+    paid = _paid(session, repair.id)
+    if paid + body.amount_eur > price:
+        raise Conflict(
+            f"EUR {body.amount_eur:.2f} is more than the EUR {max(price - paid, 0):.2f} still due"
+        )
     payment = Payment(
         repair_id=repair.id,
         amount_eur=body.amount_eur,
@@ -342,16 +372,13 @@ def record_payment(
 
 def collect(session: Session, repair_id: int, staff: StaffClaims, now: dt.datetime) -> Repair:
     repair = get_repair(session, repair_id)
+    check_store(staff, repair.store_id)
     if repair.status != "ready":
         raise Conflict(f"the repair is {repair.status.replace('_', ' ')}, not ready")
     due = (repair.final_price_eur or Decimal("0")) - repair.discount_eur
-    paid = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_eur), 0)).where(
-            Payment.repair_id == repair.id, Payment.status == "succeeded"
-        )
-    )
-    if not repair.is_warranty and Decimal(paid) < due:
-        raise Conflict(f"EUR {due - Decimal(paid):.2f} still to pay before collection")
+    paid = _paid(session, repair.id)
+    if not repair.is_warranty and paid < due:
+        raise Conflict(f"EUR {due - paid:.2f} still to pay before collection")
     repair.status = "collected"
     repair.collected_at = now
     repair.updated_at = now

@@ -34,6 +34,8 @@ Email = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
 FaultCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{3,32}$")]
+STORE_CODE_PATTERN = r"^[\w-]{1,16}$"  # letters (any script), digits, _ and -: never NUL or /
+StoreCode = Annotated[str, StringConstraints(pattern=STORE_CODE_PATTERN)]
 Money = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=10, decimal_places=2)]
 
 
@@ -152,7 +154,7 @@ class CustomerIn(Strict):
 
 
 class BookingCreate(Strict):
-    store_code: Annotated[str, StringConstraints(min_length=1, max_length=16), NoNul]
+    store_code: StoreCode
     slot_start_at: SlotStart
     device_model_id: int = Field(ge=1, le=2**31 - 1)
     symptoms: Symptoms
@@ -276,6 +278,7 @@ class PartUsed(BaseModel):
 
 class PaymentCreate(Strict):
     amount_eur: Annotated[Decimal, Field(gt=0, le=100_000, max_digits=10, decimal_places=2)]
+    currency: Literal["EUR"] = Field("EUR", description="Stores take euros only.")
     method: Literal[PAYMENT_METHODS]  # type: ignore[valid-type]
 
 

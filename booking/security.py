@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 TOKEN_ALGORITHM = "HS256"
 TOKEN_ISSUER = "repairlens"
+TOKEN_AUDIENCE = "repairlens-staff-api"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
 REFERENCE_LENGTH = 8
 MIN_PASSWORD_LENGTH = 12
@@ -52,38 +53,58 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 @dataclass(frozen=True)
 class StaffClaims:
+    """Who is signed in, as the database says now (not as the token said when issued)."""
+
     staff_id: int
     role: str
     technician_id: int | None
+    store_id: int | None = None  # a technician's store; None for managers (every store)
 
 
-def issue_token(secret: str, claims: StaffClaims, minutes: int) -> str:
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token asserts: the account, and the credential it was issued against."""
+
+    staff_id: int
+    credential: str
+
+
+def credential_fingerprint(secret: str, password_hash: str) -> str:
+    """A keyed digest of the account's password hash: a token carries it, so changing the
+    password revokes every token issued before."""
+    return hmac.new(secret.encode(), password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def issue_token(secret: str, staff_id: int, password_hash: str, minutes: int) -> str:
     now = dt.datetime.now(dt.UTC)
     payload = {
-        "sub": str(claims.staff_id),
-        "role": claims.role,
-        "tid": claims.technician_id,
+        "sub": str(staff_id),
+        "cred": credential_fingerprint(secret, password_hash),
         "iss": TOKEN_ISSUER,
+        "aud": TOKEN_AUDIENCE,
         "iat": now,
         "exp": now + dt.timedelta(minutes=minutes),
     }
     return jwt.encode(payload, secret, algorithm=TOKEN_ALGORITHM)
 
 
-def read_token(secret: str, token: str) -> StaffClaims | None:
-    """The claims of a valid, unexpired token, or None."""
+def read_token(secret: str, token: str, max_minutes: int) -> TokenClaims | None:
+    """The claims of a valid, unexpired token signed with ``secret`` by HS256 (no other
+    algorithm, ``none`` included), issued for this API and living no longer than
+    ``max_minutes``; None otherwise."""
     try:
         payload = jwt.decode(
             token,
             secret,
             algorithms=[TOKEN_ALGORITHM],
             issuer=TOKEN_ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"]},
+            audience=TOKEN_AUDIENCE,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
-        technician = payload.get("tid")
-        return StaffClaims(
-            int(payload["sub"]), str(payload["role"]), int(technician) if technician else None
-        )
+        issued_at, expires = int(payload["iat"]), int(payload["exp"])
+        if expires - issued_at > max_minutes * 60 or issued_at > time.time() + 60:
+            return None
+        return TokenClaims(int(payload["sub"]), str(payload["cred"]))
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError):
         return None
 

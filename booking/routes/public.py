@@ -35,7 +35,7 @@ AccessToken = Annotated[
         examples=["RL-7KQ9M2XA.secret"],
     ),
 ]
-StoreCode = Annotated[str, Path(min_length=1, max_length=16)]
+StoreCode = Annotated[str, Path(pattern=schemas.STORE_CODE_PATTERN, examples=["BER-01"])]
 
 
 @router.get("/stores", response_model=list[schemas.StorePublic], tags=["stores"], responses=LIMITED)
@@ -73,7 +73,10 @@ def list_slots(
 def list_device_models(
     db: DatabaseDep,
     category: schemas.Category | None = None,
-    q: Annotated[str | None, Query(max_length=60, description="Part of brand or model.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=60, pattern=r"^[^\x00-\x1f]*$", description="Part of brand or model."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[schemas.DeviceModelPublic]:
     """Device models a booking can name."""

@@ -20,8 +20,8 @@ from booking.deps import (
     rate_limit,
 )
 from booking.errors import FieldError
-from booking.schemas import Problem
-from booking.security import StaffClaims, issue_token, verify_password
+from booking.schemas import STORE_CODE_PATTERN, Problem
+from booking.security import REFERENCE_PATTERN, issue_token, verify_password
 from ops.schema import StaffAccount
 
 router = APIRouter(
@@ -42,8 +42,9 @@ AUTH = {
 NOT_FOUND = {404: {"model": Problem}}
 CONFLICT = {409: {"model": Problem}}
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+StoreCode = Annotated[str, Path(pattern=STORE_CODE_PATTERN, examples=["BER-01"])]
 RepairId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Reference = Annotated[str, Path(min_length=1, max_length=16, examples=["RL-7KQ9M2XA"])]
+Reference = Annotated[str, Path(pattern=f"^{REFERENCE_PATTERN.pattern}$", examples=["RL-7KQ9M2XA"])]
 IdempotencyKey = Annotated[
     str,
     Header(
@@ -72,9 +73,8 @@ def create_token(body: schemas.TokenRequest, state: StateDep, db: DatabaseDep) -
         raise NotAuthenticated("wrong email or password")
     assert account is not None
     minutes = state.settings.api_token_minutes
-    claims = StaffClaims(account.id, account.role, account.technician_id)
     return schemas.Token(
-        access_token=issue_token(state.token_secret, claims, minutes),
+        access_token=issue_token(state.token_secret, account.id, account.password_hash, minutes),
         expires_in=minutes * 60,
         role=account.role,
     )
@@ -86,7 +86,7 @@ def create_token(body: schemas.TokenRequest, state: StateDep, db: DatabaseDep) -
     responses=AUTH | NOT_FOUND,
 )
 def list_store_bookings(
-    store_code: Annotated[str, Path(min_length=1, max_length=16)],
+    store_code: StoreCode,
     day: Annotated[dt.date, Query(description="Store-local day.")],
     staff: AnyStaff,
     db: DatabaseDep,
@@ -96,6 +96,7 @@ def list_store_bookings(
         raise FieldError(("query", "day"), f"choose a day from {FIRST_DAY} to {LAST_DAY}")
     with db.read() as session:
         store = bookings.store_by_code(session, store_code, ("path", "store_code"))
+        repairs.check_store(staff, store.id)
         return repairs.store_bookings(session, store, day)
 
 
@@ -118,9 +119,9 @@ def check_in_booking(
 def read_repair(repair_id: RepairId, staff: AnyStaff, db: DatabaseDep) -> schemas.RepairStaff:
     """One repair with what has been paid."""
     with db.read() as session:
-        return repairs.repair_view(
-            session, repairs.get_repair(session, repair_id, for_update=False)
-        )
+        repair = repairs.get_repair(session, repair_id, for_update=False)
+        repairs.check_store(staff, repair.store_id)
+        return repairs.repair_view(session, repair)
 
 
 @router.put(
@@ -185,7 +186,9 @@ def record_payment(
 ) -> schemas.PaymentPublic:
     """Record a payment; the same Idempotency-Key returns the first payment (200)."""
     with db.write() as session:
-        payment, created = repairs.record_payment(session, repair_id, body, idempotency_key, now)
+        payment, created = repairs.record_payment(
+            session, repair_id, body, idempotency_key, staff, now
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
     return schemas.PaymentPublic(

@@ -51,9 +51,9 @@ def test_a_collected_api_booking_appears_in_the_warehouse_and_its_kpis(shop):
 
     today = utcnow().date()
     with duckdb.connect(str(shop.settings.warehouse_path), read_only=True) as conn:
-        revenue, collected, csat = conn.execute(
+        ((revenue, collected, csat),) = conn.execute(
             "SELECT revenue_eur, collected_date, csat FROM fct_repairs WHERE repair_id = ?", [rid]
-        ).fetchone()
+        ).fetchall()
         kpis = window_kpis(conn, today, today)
     assert (revenue, collected, csat) == (Decimal("150.00"), today, 4)
     assert kpis["revenue_eur"] == 150.0

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from booking.middleware import configure_logging
 from tests.booking.conftest import api_settings, booking_body, build_app
 
 
@@ -81,3 +86,83 @@ def test_an_unexpected_error_is_a_bare_500_without_a_traceback(shop, caplog):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "ada@example.com" not in response.text and "ada@example.com" not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+def test_uvicorns_access_log_never_holds_an_access_secret(caplog):
+    access = logging.getLogger("uvicorn.access")
+    api_logger = logging.getLogger("repairlens.api")
+    saved = api_logger.handlers[:], api_logger.level, api_logger.propagate, access.filters[:]
+    try:
+        configure_logging()
+        with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+            access.info(
+                '%s - "%s %s HTTP/%s" %d',
+                "127.0.0.1:5000",
+                "POST",
+                "/api/v1/bookings/RL-7KQ9M2XA.s3cr3t-Value_x/cancel",
+                "1.1",
+                200,
+            )
+    finally:
+        api_logger.handlers[:], api_logger.level, api_logger.propagate, access.filters[:] = saved
+    assert "s3cr3t" not in caplog.text
+    assert "/api/v1/bookings/{access_token}/cancel" in caplog.text
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_only_what_their_content_security_policy_allows(client, page):
+    response = client.get(page)
+    csp = response.headers["content-security-policy"]
+    directives = (d.strip().split(" ", 1) for d in csp.split(";"))
+    policy = {name: sources for name, sources in directives}
+    sources = re.findall(r'(?:src|href)="(https?://[^"]+)"', response.text)
+    assert sources  # the viewer's script, styles and icon
+    for url in sources:
+        origin = "/".join(url.split("/")[:3])
+        kind = "script-src" if url.endswith(".js") else "style-src"
+        kind = "img-src" if "favicon" in url else kind
+        assert origin in policy[kind].split(), (kind, url)
+    assert "'self'" in policy["connect-src"]  # the page fetches /openapi.json
+    assert client.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("INSERT ... 'ada@example.com'", {}, Exception("gone")),
+        PoolTimeout("QueuePool limit reached for ada@example.com"),
+    ],
+    ids=["unreachable", "pool exhausted"],
+)
+def test_a_database_outage_is_a_503_without_a_traceback_or_row_values(shop, caplog, error):
+    app = build_app(shop.settings)
+
+    @app.get("/db-boom")
+    def db_boom() -> None:
+        raise error
+
+    with TestClient(app) as client, caplog.at_level(logging.INFO, logger="repairlens.api"):
+        response = client.get("/db-boom")
+    assert response.status_code == 503
+    assert set(response.json()) == {"detail", "request_id"}
+    assert "ada@example.com" not in response.text + caplog.text
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(client):
+    body = booking_body(symptoms="x" * 100_000)
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "the request body is too large"}
+
+
+def test_an_oversized_chunked_body_is_refused_while_it_streams(client):
+    def chunks():
+        yield b'{"symptoms": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = client.post(
+        "/api/v1/bookings", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413

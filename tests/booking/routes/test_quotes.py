@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from core.settings import Settings
 from models.diagnostics import prediction_log
-from models.diagnostics.train import train_diagnostics
 from tests.booking.conftest import booking_body, build_app
+from tests.conftest import diagnostics_copy
 
 QUOTE = {
     "category": "phone",
@@ -20,17 +19,11 @@ QUOTE = {
 }
 
 
-@pytest.fixture(scope="module")
-def trained_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with a production diagnostics model trained on the shared warehouse
-    (which stays read-only: the directory links to it)."""
-    directory = tmp_path_factory.mktemp("quotes") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
-    train_diagnostics(
-        Settings(data_dir=directory), started_by="tests", parameters={"max_char_features": 20_000}
-    )
-    return directory
+@pytest.fixture
+def trained_dir(trained_diagnostics_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the session's trained diagnostics model (quotes write the prediction
+    log), on the shared read-only warehouse."""
+    return diagnostics_copy(trained_diagnostics_dir, tmp_path / "quotes-var")
 
 
 def test_without_a_trained_model_quotes_are_unavailable(client):

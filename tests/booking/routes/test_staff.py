@@ -206,3 +206,60 @@ def test_a_day_outside_the_calendar_is_a_field_error_for_staff_too(client, manag
     response = client.get(f"{STAFF}/stores/S01/bookings?day=9999-12-31", headers=manager)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "day"]
+
+
+def test_payment_amounts_out_of_range_are_field_errors(client, checked_in, manager):
+    for n, amount in enumerate(["0", "-5.00", "100000.01", "1.001", "NaN", "Infinity"]):
+        response = _pay(client, checked_in["id"], manager, f"bad-amount-{n}", amount)
+        assert response.status_code == 422, amount
+        assert response.json()["detail"][0]["loc"] == ["body", "amount_eur"]
+
+
+def test_a_payment_in_another_currency_is_a_field_error(client, checked_in, manager):
+    response = client.post(
+        f"{STAFF}/repairs/{checked_in['id']}/payments",
+        json={"amount_eur": "10.00", "currency": "USD", "method": "card"},
+        headers=manager | {"Idempotency-Key": "usd-payment-1"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "currency"]
+
+
+def test_payments_beyond_the_price_are_a_conflict(client, shop, checked_in, manager):
+    assert _pay(client, checked_in["id"], manager, "deposit-key-1", "100.00").status_code == 201
+    over = _pay(client, checked_in["id"], manager, "deposit-key-2", "20.01")
+    assert over.status_code == 409
+    assert "EUR 20.00 still due" in over.json()["detail"]
+    with Session(shop.engine) as session:
+        assert len(session.scalars(select(Payment)).all()) == 1
+
+
+def test_reusing_a_payment_key_on_another_repair_is_a_conflict(client, checked_in, manager):
+    assert _pay(client, checked_in["id"], manager, "shared-key-1", "10.00").status_code == 201
+    second = client.post("/api/v1/bookings", json=booking_body("2030-01-08T10:00:00+01:00"))
+    other = client.post(
+        f"{STAFF}/bookings/{second.json()['reference']}/check-in",
+        json={"quoted_price_eur": "50.00"},
+        headers=manager,
+    ).json()
+    assert _pay(client, other["id"], manager, "shared-key-1", "10.00").status_code == 409
+
+
+def test_a_collected_repair_takes_no_more_status_changes_or_payments(client, checked_in, manager):
+    rid = checked_in["id"]
+    for status in ("diagnosing", "in_repair", "ready"):
+        assert _status(client, rid, manager, status).status_code == 200
+    assert _pay(client, rid, manager, "final-pay-1").status_code == 201
+    assert client.post(f"{STAFF}/repairs/{rid}/collect", headers=manager).status_code == 200
+    assert _status(client, rid, manager, "in_repair").status_code == 409
+    assert _pay(client, rid, manager, "late-pay-1", "1.00").status_code == 409
+    assert client.post(f"{STAFF}/repairs/{rid}/collect", headers=manager).status_code == 409
+
+
+def test_a_booking_cannot_be_checked_in_twice(client, booked, checked_in, manager):
+    again = client.post(
+        f"{STAFF}/bookings/{booked['reference']}/check-in",
+        json={"quoted_price_eur": "120.00"},
+        headers=manager,
+    )
+    assert again.status_code == 409
