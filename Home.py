@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import formatting
 from ui.warehouse import current_version, freshness, home_kpis
+from warehouse.metrics import METRICS
 
 WINDOW_DAYS = 30
 
@@ -55,6 +56,7 @@ else:
             formatting.kpi_value(kpi),
             delta=formatting.kpi_delta(kpi),
             delta_color=formatting.delta_color(kpi),
+            help=f"{METRICS[kpi.name].formula}; over {METRICS[kpi.name].grain}.",
         )
 
 st.subheader("Data freshness")

@@ -2,7 +2,8 @@
 
 Every number comes from ``warehouse.metrics`` through :func:`metric`, cached on the warehouse
 version and the filters: a filter change computes only what it has not seen, and a newly
-published warehouse (a new version) is never mixed with the previous one.
+published warehouse (a new version) is never mixed with the previous one. The metric layer's
+filter-independent summaries are built once per version (``ui.warehouse.prepare_summaries``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from ui import charts
-from ui.filters import COMPARISON_LABELS, FilterOptions, View
-from ui.warehouse import cursor
+from ui.filters import COMPARISON_LABELS, FilterOptions, View, sla_overrides, sla_query
+from ui.warehouse import cursor, prepare_summaries
 from warehouse import metrics as m
 from warehouse.metrics import METRICS, Filters
 
@@ -64,6 +65,7 @@ _FUNCTIONS: dict[str, Callable[..., pl.DataFrame]] = {
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=1024, show_spinner=False)
 def metric(version: str, name: str, filters: Filters, *args: Any) -> pl.DataFrame:
     """``warehouse.metrics`` function ``name`` on warehouse ``version``, cached on everything."""
+    prepare_summaries(version)
     return _FUNCTIONS[name](cursor(version), filters, *args)
 
 
@@ -470,17 +472,19 @@ def _as_date(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
 
 
-def sla_editor() -> tuple[tuple[str, float], ...]:
-    """Per repair type SLA targets (hours from intake to ready), editable in place."""
-    defaults = pl.DataFrame(
-        {
-            "repair_type": list(m.DEFAULT_SLA_HOURS),
-            "target_hours": [float(h) for h in m.DEFAULT_SLA_HOURS.values()],
-        }
+def sla_editor(view: View) -> tuple[tuple[str, float], ...]:
+    """Per repair type SLA targets (hours from intake to ready), editable in place and kept in
+    the link (``sla=repair_type:hours`` for each target that differs from the default)."""
+    state = st.session_state
+    # The editor keeps its edits against the table it first got, so that table stays the one
+    # the session's link opened with.
+    start = state.setdefault("bi_sla_start", {**m.DEFAULT_SLA_HOURS, **dict(view.sla_targets)})
+    rows = pl.DataFrame(
+        {"repair_type": list(start), "target_hours": [float(h) for h in start.values()]}
     )
     with st.expander("SLA targets (hours from intake to ready)"):
         edited = st.data_editor(
-            defaults.to_pandas(),
+            rows.to_pandas(),
             key="bi_sla_targets",
             hide_index=True,
             disabled=["repair_type"],
@@ -492,12 +496,19 @@ def sla_editor() -> tuple[tuple[str, float], ...]:
         for row in edited.itertuples()
         if row.target_hours and row.target_hours > 0
     )
+    overrides = sla_overrides(targets)
+    if overrides != state.get("bi_sla_link", ()):
+        state["bi_sla_link"] = overrides
+        if overrides:
+            st.query_params["sla"] = sla_query(overrides)
+        elif "sla" in st.query_params:
+            del st.query_params["sla"]
     # Unchanged targets share the cache entry of the defaults.
     return () if dict(targets) == m.DEFAULT_SLA_HOURS else targets
 
 
 def operations_section(version: str, view: View, options: FilterOptions) -> None:
-    targets = sla_editor()
+    targets = sla_editor(view)
     frames = section_frames(version, view, options, sla_targets=targets)
     kpis = frames["kpis"].row(0, named=True)
     sla = frames["sla"]

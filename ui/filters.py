@@ -3,18 +3,19 @@
 ``filters_from_query`` and ``query_from_filters`` are pure and inverse of each other: the page
 reads the query string once per session into the widgets, and writes the widgets' values back
 after every change. Query keys: ``section``, ``preset`` (or ``from``/``to`` for a custom
-range), ``cmp``, ``grain``, and repeated ``store``, ``category``, ``brand``, ``type``, ``tech``.
+range), ``cmp``, ``grain``, and repeated ``store``, ``category``, ``brand``, ``type``, ``tech``,
+and ``sla`` (``repair_type:hours``, the SLA targets that differ from the defaults).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import streamlit as st
 
-from warehouse.metrics import COMPARISONS, GRAINS, Filters, Grain
+from warehouse.metrics import COMPARISONS, DEFAULT_SLA_HOURS, GRAINS, Filters, Grain
 
 PRESETS: dict[str, str] = {
     "7d": "Last 7 days",
@@ -85,6 +86,8 @@ class View:
     grain: Grain
     section: str = DEFAULT_SECTION
     ignored: tuple[str, ...] = field(default=())
+    # SLA targets (repair type, hours from intake to ready) that differ from DEFAULT_SLA_HOURS.
+    sla_targets: tuple[tuple[str, float], ...] = field(default=())
 
 
 def preset_range(preset: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -160,8 +163,40 @@ def filters_from_query(params: Mapping[str, str | list[str]], options: FilterOpt
             else:
                 ignored.append(f"{key}={raw}")
         selections[attribute] = tuple(dict.fromkeys(kept))
+    sla_targets = {}
+    for raw in _many(params, "sla"):
+        repair_type, _, hours = raw.partition(":")
+        try:
+            target = float(hours)
+        except ValueError:
+            target = 0.0
+        if repair_type in DEFAULT_SLA_HOURS and 0 < target < float("inf"):
+            sla_targets[repair_type] = target
+        else:
+            ignored.append(f"sla={raw} (use repair_type:hours)")
     filters = Filters(start=start, end=end, comparison=comparison, **selections)
-    return View(filters, preset, grain, section, tuple(ignored))  # type: ignore[arg-type]
+    return View(
+        filters,
+        preset,  # type: ignore[arg-type]
+        grain,  # type: ignore[arg-type]
+        section,
+        tuple(ignored),
+        sla_overrides(sla_targets.items()),
+    )
+
+
+def sla_overrides(targets: Iterable[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """The targets that differ from ``DEFAULT_SLA_HOURS``: what a link has to carry."""
+    return tuple(
+        (repair_type, float(hours))
+        for repair_type, hours in targets
+        if DEFAULT_SLA_HOURS.get(repair_type) != hours
+    )
+
+
+def sla_query(targets: tuple[tuple[str, float], ...]) -> list[str]:
+    """The ``sla`` query values of SLA overrides, e.g. ``['screen_replacement:36']``."""
+    return [f"{repair_type}:{hours:g}" for repair_type, hours in targets]
 
 
 def query_from_filters(view: View) -> dict[str, str | list[str]]:
@@ -183,6 +218,8 @@ def query_from_filters(view: View) -> dict[str, str | list[str]]:
         values = getattr(filters, attribute)
         if values:
             query[key] = [str(value) for value in values]
+    if view.sla_targets:
+        query["sla"] = sla_query(view.sla_targets)
     return query
 
 
@@ -195,6 +232,7 @@ def _load_query_into_widgets(view: View) -> None:
     state["bi_section"] = view.section
     for key, attribute in _LISTS.values():
         state[key] = list(getattr(view.filters, attribute))
+    state["bi_sla_link"] = view.sla_targets
 
 
 def _multiselect(
@@ -273,6 +311,7 @@ def render_filters(options: FilterOptions) -> View:
         grain,
         section,
         state.get("bi_ignored", ()),
+        state.get("bi_sla_link", ()),
     )
     st.query_params.from_dict(query_from_filters(view))
     return view
@@ -280,4 +319,4 @@ def render_filters(options: FilterOptions) -> View:
 
 def _lists_of(params: Mapping[str, str]) -> dict[str, list[str]]:
     """Repeated keys (``store=1&store=2``) as lists; ``to_dict`` keeps only the last value."""
-    return {key: params.get_all(key) for key in _LISTS if key in params}  # type: ignore[attr-defined]
+    return {key: params.get_all(key) for key in [*_LISTS, "sla"] if key in params}  # type: ignore[attr-defined]

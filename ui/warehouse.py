@@ -18,6 +18,7 @@ from core.settings import get_settings
 # The run log belongs to the ETL; the home page reads it to report failed runs.
 from pipelines.runlog import RunLog
 from warehouse.kpis import Kpi, headline_kpis, latest_activity_date
+from warehouse.metrics import summaries
 from warehouse.reader import connect_read_only, warehouse_version
 
 
@@ -31,6 +32,17 @@ def connection(version: str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to one warehouse version, shared by every session; query it
     through ``cursor(version)``, since a DuckDB connection is not safe across threads."""
     return connect_read_only(get_settings())
+
+
+@st.cache_resource(max_entries=2)
+def prepare_summaries(version: str) -> bool:
+    """Build the metric layer's per-version summaries on the shared connection, once per
+    version (concurrent callers wait for the one build), so no filter change pays for them.
+
+    Only pages that read the metric layer call this: other pages do not wait for the build.
+    """
+    summaries.prepare(connection(version))
+    return True
 
 
 def cursor(version: str) -> duckdb.DuckDBPyConnection:

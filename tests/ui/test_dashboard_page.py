@@ -102,6 +102,14 @@ def test_link_values_that_are_not_understood_are_named_and_ignored(built):
     assert at.multiselect(key="bi_stores").value == []
 
 
+def test_a_link_sets_sla_targets_and_the_breaches_follow_them(built):
+    at = _page({"section": "operations", "sla": "screen_replacement:1000"})
+    sla_table = next(frame.value for frame in at.dataframe if "breach_rate" in frame.value.columns)
+    screens = sla_table[sla_table["repair_type"] == "screen_replacement"].iloc[0]
+    assert (screens["target_hours"], screens["breaches"]) == (1000, 0)
+    assert at.query_params["sla"] == "screen_replacement:1000"
+
+
 def test_drilling_into_a_technician_shows_their_history(built):
     at = _page({"section": "technicians"})
     at.selectbox(key="bi_drill_technician").select_index(1).run()
@@ -132,10 +140,23 @@ def test_a_query_string_survives_the_round_trip_through_the_filters():
         "store": ["1", "2"],
         "category": ["phone"],
         "tech": ["7"],
+        "sla": ["screen_replacement:36", "board_repair:200.5"],
     }
     view = filters_from_query(query, OPTIONS)
     assert view.filters.stores == (1, 2) and view.filters.technicians == (7,)
+    assert view.sla_targets == (("screen_replacement", 36.0), ("board_repair", 200.5))
     assert query_from_filters(view) == query
+
+
+def test_sla_targets_equal_to_the_defaults_or_not_understood_stay_out_of_the_link():
+    view = filters_from_query(
+        {"sla": ["screen_replacement:24", "teleport:5", "battery_replacement:soon"]}, OPTIONS
+    )
+    assert view.sla_targets == ()  # 24 h is the screen default
+    assert view.ignored == (
+        "sla=teleport:5 (use repair_type:hours)",
+        "sla=battery_replacement:soon (use repair_type:hours)",
+    )
 
 
 def test_the_default_view_has_an_empty_query_string():

@@ -23,9 +23,10 @@ import datetime as dt
 
 import duckdb
 import pytest
+from polars.testing import assert_frame_equal
 
 from warehouse import metrics as m
-from warehouse.metrics import Filters, MetricInputError
+from warehouse.metrics import Filters, MetricInputError, summaries
 
 D = dt.date
 T = dt.datetime
@@ -417,3 +418,28 @@ def test_a_week_far_above_its_usual_revenue_raises_an_alert():
     assert alerts["subject"].to_list() == ["Revenue"]
     assert "above its expected band" in alerts["message"][0]
     assert "(€7,000)" in alerts["message"][0]
+
+
+# -------------------------------------------------------------------------------- summaries
+
+
+def test_prepared_summaries_give_the_same_results_as_computing_them_inline(warehouse):
+    # The same selections as the tests above, once with each summary computed in the query and
+    # once read from the per-version tables a long-lived reader prepares.
+    def results() -> list:
+        return [
+            m.technician_leaderboard(warehouse, MARCH),
+            m.technician_history(warehouse, MARCH, 10, "week"),
+            m.open_backlog(warehouse, MARCH),
+            m.customer_value(warehouse, MARCH),
+            m.customer_value(warehouse, Filters(D(2026, 3, 1), D(2026, 3, 31), stores=(1,))),
+        ]
+
+    inline = results()
+    summaries.prepare(warehouse)
+    try:
+        assert summaries.relation(warehouse, "cancellations").startswith(summaries.CATALOG)
+        for computed, prepared in zip(inline, results(), strict=True):
+            assert_frame_equal(computed, prepared)
+    finally:
+        warehouse.execute(f"DETACH {summaries.CATALOG}")

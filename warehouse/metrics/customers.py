@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from warehouse.metrics.filters import Filters, query, repair_conditions
+from warehouse.metrics.summaries import relation
 
 VALUE_BINS_EUR: tuple[float, ...] = (0, 50, 100, 150, 200, 300, 400, 600, 800, 1200)
 LAPSED_AFTER_DAYS = 365
@@ -40,21 +41,18 @@ def customer_value(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Data
     Split them with :func:`value_by_group` and :func:`value_distribution`.
     """
     cond, params = repair_conditions(filters)
+    repairs = relation(conn, "person_repairs")
     edges = list(VALUE_BINS_EUR)
     sql = f"""
     WITH served AS (
-        SELECT DISTINCT c.canonical_customer_id
-        FROM fct_repairs r JOIN dim_customer c USING (customer_id)
+        SELECT DISTINCT r.canonical_customer_id
+        FROM {repairs} r
         WHERE {cond} AND r.collected_date BETWEEN $start AND $end
     ),
-    members AS (
-        SELECT c.customer_id, c.canonical_customer_id
-        FROM dim_customer c SEMI JOIN served USING (canonical_customer_id)
-    ),
     per_person AS (
-        SELECT m.canonical_customer_id, sum(r.revenue_eur)::DOUBLE AS value_eur,
+        SELECT r.canonical_customer_id, sum(r.revenue_eur)::DOUBLE AS value_eur,
                count(*) AS repairs, max(r.collected_date) AS last_collected_date
-        FROM fct_repairs r JOIN members m USING (customer_id)
+        FROM {repairs} r SEMI JOIN served USING (canonical_customer_id)
         WHERE {cond} AND r.collected_date <= $end
         GROUP BY 1
     ),

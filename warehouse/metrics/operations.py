@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from warehouse.metrics.filters import Filters, query, repair_conditions
+from warehouse.metrics.summaries import relation
 
 # fct_repairs stage columns in timeline order, with the label managers read.
 STAGES: dict[str, str] = {
@@ -63,36 +64,57 @@ def stage_durations(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
     spent in it by the repairs collected in the window that passed through it (> 0 hours), and
     the share of those repairs that did. Grain: repairs collected in the window."""
     cond, params = repair_conditions(filters)
-    columns = ", ".join(STAGES)
+    # One pass, every stage's aggregates side by side (an UNPIVOT would copy each row 6 times).
+    aggregates = ",\n".join(
+        f"""count({stage}) AS {stage}__repairs,
+        count(*) FILTER (WHERE {stage} > 0) AS {stage}__in_stage,
+        quantile_cont({stage}, {_QUANTILES}) FILTER (WHERE {stage} > 0) AS {stage}__q,
+        avg({stage}) FILTER (WHERE {stage} > 0) AS {stage}__mean"""
+        for stage in STAGES
+    )
     sql = f"""
-    WITH spans AS (
-        UNPIVOT (
-            SELECT {columns} FROM fct_repairs r
-            WHERE {cond} AND r.collected_date BETWEEN $start AND $end
-        ) ON {columns} INTO NAME stage VALUE hours
-    ),
-    stats AS (
-        SELECT stage, count(*) AS repairs,
-               count(*) FILTER (WHERE hours > 0) AS repairs_in_stage,
-               quantile_cont(hours, {_QUANTILES}) FILTER (WHERE hours > 0) AS q,
-               avg(hours) FILTER (WHERE hours > 0) AS mean_hours
-        FROM spans GROUP BY stage
-    )
-    SELECT stage, repairs_in_stage, repairs_in_stage / repairs AS share_of_repairs,
-           q[1] AS p10_hours, q[2] AS p25_hours, q[3] AS median_hours, q[4] AS p75_hours,
-           q[5] AS p90_hours, mean_hours
-    FROM stats
+    SELECT {aggregates}
+    FROM fct_repairs r
+    WHERE {cond} AND r.collected_date BETWEEN $start AND $end
     """
-    frame = query(conn, sql, {**params, "start": filters.start, "end": filters.end})
-    order = {name: position for position, name in enumerate(STAGES)}
-    return (
-        frame.with_columns(
-            pl.col("stage").replace_strict(STAGES).alias("stage_label"),
-            pl.col("stage").replace_strict(order, return_dtype=pl.Int32).alias("stage_order"),
-        )
-        .sort("stage_order")
-        .drop("stage_order")
+    row = query(conn, sql, {**params, "start": filters.start, "end": filters.end}).row(
+        0, named=True
     )
+    rows = []
+    for stage, label in STAGES.items():
+        repairs, in_stage = row[f"{stage}__repairs"], row[f"{stage}__in_stage"]
+        if not repairs:
+            continue  # no repair collected in the window has this stage at all
+        q = row[f"{stage}__q"] or [None] * 5
+        rows.append(
+            {
+                "stage": stage,
+                "repairs_in_stage": in_stage,
+                "share_of_repairs": in_stage / repairs,
+                "p10_hours": q[0],
+                "p25_hours": q[1],
+                "median_hours": q[2],
+                "p75_hours": q[3],
+                "p90_hours": q[4],
+                "mean_hours": row[f"{stage}__mean"],
+                "stage_label": label,
+            }
+        )
+    return pl.DataFrame(rows, schema=_STAGE_SCHEMA)
+
+
+_STAGE_SCHEMA = {
+    "stage": pl.String,
+    "repairs_in_stage": pl.Int64,
+    "share_of_repairs": pl.Float64,
+    "p10_hours": pl.Float64,
+    "p25_hours": pl.Float64,
+    "median_hours": pl.Float64,
+    "p75_hours": pl.Float64,
+    "p90_hours": pl.Float64,
+    "mean_hours": pl.Float64,
+    "stage_label": pl.String,
+}
 
 
 def bench_time_by_repair_type(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -171,7 +193,7 @@ def open_backlog(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFr
         if limit != float("inf")
     )
     # Most repairs were ready long before: find the candidates first, then look up when the
-    # cancelled ones among them were cancelled (the only events this needs).
+    # cancelled ones among them were cancelled (a per-version summary of the status events).
     sql = f"""
     WITH candidates AS (
         SELECT r.repair_id, r.store_id, r.technician_id, r.repair_type, r.device_category,
@@ -181,16 +203,11 @@ def open_backlog(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFr
           AND (r.ready_at IS NULL OR r.ready_at >= $as_of)
           AND (r.collected_at IS NULL OR r.collected_at >= $as_of)
     ),
-    cancelled AS (
-        SELECT e.repair_id, min(e.occurred_at) AS cancelled_at
-        FROM fct_status_events e SEMI JOIN candidates c ON c.repair_id = e.repair_id
-                                                        AND c.is_cancelled
-        WHERE e.repair_status = 'cancelled'
-        GROUP BY 1
-    ),
     open AS (
         SELECT c.*, date_diff('minute', c.received_at, $as_of) / 1440.0 AS age_days
-        FROM candidates c LEFT JOIN cancelled x USING (repair_id)
+        FROM candidates c
+        LEFT JOIN {relation(conn, "cancellations")} x
+               ON x.repair_id = c.repair_id AND c.is_cancelled
         WHERE x.cancelled_at IS NULL OR x.cancelled_at >= $as_of
     )
     SELECT o.repair_id, s.store_name AS store, t.technician_name AS technician,
@@ -200,7 +217,7 @@ def open_backlog(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFr
     FROM open o
     LEFT JOIN dim_store s ON s.store_id = o.store_id
     LEFT JOIN dim_technician t ON t.technician_id = o.technician_id
-    ORDER BY o.age_days DESC
+    ORDER BY o.age_days DESC, o.repair_id
     """
     return query(conn, sql, {**params, "as_of": as_of})
 

@@ -118,6 +118,15 @@ def timeseries(conn: duckdb.DuckDBPyConnection, filters: Filters, grain: Grain) 
     return query(conn, sql, {**params, "start": filters.start, "end": filters.end})
 
 
+def _label_join(dimension: str) -> str:
+    """The dimension table a breakdown's label needs, if any (a join costs about a scan)."""
+    if dimension == "store":
+        return "LEFT JOIN dim_store s ON s.store_id = r.store_id"
+    if dimension == "technician":
+        return "LEFT JOIN dim_technician t ON t.technician_id = r.technician_id"
+    return ""
+
+
 def breakdown(
     conn: duckdb.DuckDBPyConnection, filters: Filters, dimension: Dimension
 ) -> pl.DataFrame:
@@ -133,9 +142,7 @@ def breakdown(
            sum(r.gross_margin_eur)::DOUBLE / nullif(sum(r.revenue_eur), 0) AS gross_margin_rate,
            sum(r.revenue_eur)::DOUBLE / nullif(sum(sum(r.revenue_eur)) OVER (), 0)
                AS revenue_share
-    FROM fct_repairs r
-    LEFT JOIN dim_store s ON s.store_id = r.store_id
-    LEFT JOIN dim_technician t ON t.technician_id = r.technician_id
+    FROM fct_repairs r {_label_join(dimension)}
     WHERE {cond} AND r.collected_date BETWEEN $start AND $end
     GROUP BY ALL
     ORDER BY revenue_eur DESC NULLS LAST, label
@@ -192,18 +199,24 @@ def repair_details(
             raise ValueError(f"cannot focus the repairs on {name!r}")
         clauses.append(f"list_contains($focus_{index}, {column})")
         params[f"focus_{index}"] = list(values)
+    # The newest rows first, then their store and technician names: joining before the limit
+    # would look names up for every repair in the window.
     sql = f"""
+    WITH newest AS (
+        SELECT * FROM fct_repairs r
+        WHERE {" AND ".join(clauses)} AND r.collected_date BETWEEN $start AND $end
+        ORDER BY r.collected_date DESC, r.repair_id DESC
+        LIMIT {int(limit)}
+    )
     SELECT r.repair_id, r.received_date, r.collected_date, s.store_name AS store,
            t.technician_name AS technician, r.device_category, r.device_brand AS brand,
            r.repair_type, r.revenue_eur::DOUBLE AS revenue_eur,
            r.gross_margin_eur::DOUBLE AS gross_margin_eur,
            r.parts_cost_eur::DOUBLE AS parts_cost_eur, r.labour_minutes,
            r.received_to_ready_hours, r.is_first_time_fix, r.has_rework, r.csat
-    FROM fct_repairs r
+    FROM newest r
     LEFT JOIN dim_store s ON s.store_id = r.store_id
     LEFT JOIN dim_technician t ON t.technician_id = r.technician_id
-    WHERE {" AND ".join(clauses)} AND r.collected_date BETWEEN $start AND $end
     ORDER BY r.collected_date DESC, r.repair_id DESC
-    LIMIT {int(limit)}
     """
     return query(conn, sql, {**params, "start": filters.start, "end": filters.end})

@@ -13,15 +13,11 @@ import duckdb
 import polars as pl
 
 from warehouse.metrics.filters import Filters, Grain, check_grain, query, repair_conditions
+from warehouse.metrics.summaries import relation
 
-_STANDARD = """
-standard AS (
-    SELECT repair_type, device_category, median(labour_minutes) AS standard_minutes
-    FROM fct_repairs
-    WHERE is_completed AND labour_minutes IS NOT NULL
-    GROUP BY ALL
-)
-"""
+
+def _standard(conn: duckdb.DuckDBPyConnection) -> str:
+    return f"standard AS (SELECT * FROM {relation(conn, 'standard_minutes')})"
 
 
 def technician_leaderboard(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -32,7 +28,7 @@ def technician_leaderboard(conn: duckdb.DuckDBPyConnection, filters: Filters) ->
     """
     cond, params = repair_conditions(filters)
     sql = f"""
-    WITH {_STANDARD},
+    WITH {_standard(conn)},
     done AS (
         SELECT r.technician_id, count(*) AS repairs_completed,
                sum(r.revenue_eur)::DOUBLE AS revenue_eur,
@@ -50,9 +46,9 @@ def technician_leaderboard(conn: duckdb.DuckDBPyConnection, filters: Filters) ->
         GROUP BY 1
     ),
     worked AS (
-        SELECT technician_id, count(DISTINCT occurred_date) AS days_worked
-        FROM fct_status_events
-        WHERE occurred_date BETWEEN $start AND $end AND technician_id IS NOT NULL
+        SELECT technician_id, count(*) AS days_worked
+        FROM {relation(conn, "technician_days")}
+        WHERE occurred_date BETWEEN $start AND $end
         GROUP BY 1
     )
     SELECT row_number() OVER (
@@ -83,7 +79,7 @@ def technician_history(
     grain = check_grain(grain)
     cond, params = repair_conditions(filters)
     sql = f"""
-    WITH {_STANDARD}
+    WITH {_standard(conn)}
     SELECT CAST(date_trunc('{grain}', r.completed_date) AS DATE) AS period,
            count(*) AS repairs_completed, sum(r.revenue_eur)::DOUBLE AS revenue_eur,
            sum(r.labour_minutes) FILTER (WHERE st.standard_minutes IS NOT NULL)
