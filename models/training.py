@@ -13,8 +13,8 @@ one line. Families are imported only when trained, so listing them is cheap.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -29,6 +29,13 @@ class Family:
     module: str
     train_function: str
     describe_function: str
+    # Allowed values of the text hyperparameters, for the Model Lab's form and job validation.
+    choices: Mapping[str, Sequence[Any]] = field(default_factory=dict, hash=False, compare=False)
+
+    def default_parameters(self) -> dict[str, Any]:
+        """The hyperparameters a job may set, with their defaults: the module's ``PARAMETERS``
+        dict (empty when the family has none)."""
+        return dict(getattr(importlib.import_module(self.module), "PARAMETERS", {}))
 
     def train(
         self,
@@ -63,6 +70,21 @@ FAMILIES: dict[str, Family] = {
             "models.diagnostics.train",
             "train_diagnostics",
             "describe_entry",
+            choices={
+                "classifier": ("logreg", "linear_svc"),
+                "device_priors": ("all", "age", "none"),
+            },
+        ),
+        Family(
+            "forecast",
+            "Demand and revenue forecasts",
+            "models.forecasting.train",
+            "train_forecast",
+            "describe_entry",
+        ),
+        Family("clv", "Customer lifetime value", "models.clv.train", "train_clv", "describe_entry"),
+        Family(
+            "churn", "Customer churn risk", "models.churn.train", "train_churn", "describe_entry"
         ),
     )
 }

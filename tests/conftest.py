@@ -108,6 +108,65 @@ def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def trained_diagnostics_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``built_data_dir``'s warehouse (linked, read-only) with a production diagnostics model.
+
+    Tests that write (the prediction log) use ``diagnostics_copy`` of it instead.
+    """
+    from core.settings import Settings
+    from models.diagnostics.train import train_diagnostics
+
+    directory = tmp_path_factory.mktemp("trained-diagnostics") / "var"
+    directory.mkdir()
+    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    # Smaller text features than production keep the session fit short.
+    train_diagnostics(
+        Settings(data_dir=directory), started_by="tests", parameters={"max_char_features": 20_000}
+    )
+    return directory
+
+
+def diagnostics_copy(trained: Path, target: Path) -> Path:
+    """A private data directory with the trained model and the shared warehouse linked."""
+    import shutil
+
+    target.mkdir(parents=True)
+    (target / "warehouse.duckdb").symlink_to((trained / "warehouse.duckdb").resolve())
+    shutil.copytree(trained / "models", target / "models")
+    return target
+
+
+@pytest.fixture(scope="session")
+def trained_forecast_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``built_data_dir``'s warehouse (linked, read-only) with a production forecast model and
+    its forecasts published beside it. Read-only for tests: copy it to write."""
+    from core.settings import Settings
+    from models.forecasting.train import train_forecast
+
+    directory = tmp_path_factory.mktemp("trained-forecast") / "var"
+    directory.mkdir()
+    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    train_forecast(Settings(data_dir=directory), started_by="tests")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def trained_customers_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``built_data_dir``'s warehouse (linked, read-only) with production churn and CLV models.
+    Read-only for tests: copy it to write."""
+    from core.settings import Settings
+    from models.churn.train import train_churn
+    from models.clv.train import train_clv
+
+    directory = tmp_path_factory.mktemp("trained-customers") / "var"
+    directory.mkdir()
+    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    train_clv(Settings(data_dir=directory), started_by="tests")
+    train_churn(Settings(data_dir=directory), started_by="tests")
+    return directory
+
+
 @pytest.fixture
 def use_data_dir(monkeypatch: pytest.MonkeyPatch):
     """Point the settings at a given data directory for the rest of the test."""
