@@ -5,9 +5,9 @@ The log is its own SQLite file beside the warehouse, ``$REPAIRLENS_DATA_DIR/pred
 the published warehouse is written only by ETL, so predictions never go into it. The file runs in
 WAL mode and every write is one short ``BEGIN IMMEDIATE`` transaction, so the Streamlit app, several
 API workers and the command line can log at the same time; a writer waits at most
-``BUSY_TIMEOUT_MS`` for another, and readers never wait. Connections stay open per thread and
-process with ``synchronous = NORMAL``, so a write costs no fsync (about 0.1 ms): a crashed process
-loses nothing, a power cut may lose the last few predictions.
+``core.sidestore.BUSY_TIMEOUT_MS`` for another, and readers never wait. Connections stay open per
+thread and process with ``synchronous = NORMAL``, so a write costs no fsync (about 0.1 ms): a
+crashed process loses nothing, a power cut may lose the last few predictions.
 
 Stable API (keyword arguments, safe to call from any process)::
 
@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from core import sidestore
 from core.settings import Settings
 from data import reference
 from models.errors import ModelInputError
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 Source = Literal["app", "api", "cli"]
 SOURCES: tuple[str, ...] = ("app", "api", "cli")
 LOG_FILE = "predictions.sqlite"
-BUSY_TIMEOUT_MS = 10_000
 MAX_SYMPTOMS_CHARS = 5_000  # a description longer than this is kept truncated
 
 _SCHEMA = """
@@ -358,15 +358,10 @@ def _connect(settings: Settings) -> sqlite3.Connection:
     connection = cache.get(key)
     if connection is not None:
         return connection
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA journal_mode = WAL")
+    connection = sidestore.connect(path, _SCHEMA)
     # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the process loses
     # nothing, a power cut may lose the last few predictions, and a log write costs no fsync.
     connection.execute("PRAGMA synchronous = NORMAL")
-    connection.executescript(_SCHEMA)
     cache[key] = connection
     return connection
 
@@ -390,15 +385,8 @@ def _read(settings: Settings) -> Iterator[sqlite3.Connection]:
 
 @contextmanager
 def _write(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """One short write transaction, with the write lock taken up front (no upgrade deadlocks)."""
-    connection = _open(settings)
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with sidestore.write_transaction(_open(settings)) as connection:
         yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def _now() -> datetime:

@@ -21,10 +21,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from core import sidestore
 from core.settings import Settings
 
 JOBS_FILE = "jobs.sqlite"
-BUSY_TIMEOUT_MS = 10_000
 # A job row whose process id was never recorded is given this long to start before it is stale.
 START_GRACE = timedelta(seconds=60)
 WORKER_MODULE = "models.jobs.worker"
@@ -372,16 +372,7 @@ def _job_from_row(row: sqlite3.Row) -> Job:
 
 
 def _connect(settings: Settings, create: bool = True) -> sqlite3.Connection:
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(
-        jobs_path(settings), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-    )
-    connection.row_factory = sqlite3.Row
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if create:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.executescript(_SCHEMA)
-    return connection
+    return sidestore.connect(jobs_path(settings), _SCHEMA if create else None)
 
 
 @contextmanager
@@ -392,14 +383,8 @@ def _read(settings: Settings) -> Iterator[sqlite3.Connection]:
 
 @contextmanager
 def _write(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with closing(_connect(settings)) as connection:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+    with closing(_connect(settings)) as connection, sidestore.write_transaction(connection):
+        yield connection
 
 
 def _now() -> datetime:

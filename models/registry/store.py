@@ -25,11 +25,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from core import sidestore
 from core.settings import Settings, get_settings
 
 Status = Literal["candidate", "production", "archived"]
 REGISTRY_FILE = "registry.sqlite"
-BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS model_entries (
@@ -397,15 +397,7 @@ def _entry_from_row(settings: Settings, row: sqlite3.Row) -> Entry:
 
 
 def _connect(settings: Settings, create: bool = True) -> sqlite3.Connection:
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(registry_path(settings), timeout=BUSY_TIMEOUT_MS / 1000,
-                                 isolation_level=None)  # fmt: skip
-    connection.row_factory = sqlite3.Row
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if create:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.executescript(_SCHEMA)
-    return connection
+    return sidestore.connect(registry_path(settings), _SCHEMA if create else None)
 
 
 @contextmanager
@@ -418,15 +410,8 @@ def _read(settings: Settings) -> Iterator[sqlite3.Connection]:
 
 @contextmanager
 def _write(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """One short write transaction, taken with the write lock up front (no upgrade deadlocks)."""
-    with closing(_connect(settings)) as connection:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+    with closing(_connect(settings)) as connection, sidestore.write_transaction(connection):
+        yield connection
 
 
 def _next_version(connection: sqlite3.Connection, kind: str) -> int:
