@@ -7,18 +7,12 @@ import streamlit as st
 
 from ui import dashboard
 from ui.filters import render_filters
-from ui.warehouse import current_version
+from ui.warehouse import require_warehouse
 
 st.set_page_config(page_title="BI dashboard · RepairLens", page_icon="📊", layout="wide")
 st.title("BI dashboard")
 
-version = current_version()
-if version is None:
-    st.info(
-        "No data yet: the warehouse has not been built. Run `repairlens demo --no-serve` for a "
-        "demo history, or `repairlens etl` on an operational database that has data."
-    )
-    st.stop()
+version = require_warehouse()
 
 options = dashboard.filter_options(version)
 if options is None:

@@ -6,20 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import forecasting
-from ui.warehouse import current_version
+from ui.warehouse import require_warehouse
 
 SHOWN_ADVICE = 8
 
 st.set_page_config(page_title="Forecasting · RepairLens", page_icon="📈", layout="wide")
 st.title("Forecasting")
 
-warehouse = current_version()
-if warehouse is None:
-    st.info(
-        "No data yet: the warehouse has not been built. Run `repairlens demo --no-serve` for a "
-        "demo history, or `repairlens etl` on an operational database that has data."
-    )
-    st.stop()
+warehouse = require_warehouse()
 version = forecasting.production_version()
 forecasts = None if version is None else forecasting.forecast_set(version)
 if forecasts is None:

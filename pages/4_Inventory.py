@@ -8,18 +8,12 @@ import streamlit as st
 from models.errors import ModelInputError
 from ui import inventory
 from ui.forecasting import production_version
-from ui.warehouse import current_version
+from ui.warehouse import require_warehouse
 
 st.set_page_config(page_title="Inventory · RepairLens", page_icon="📦", layout="wide")
 st.title("Parts inventory")
 
-warehouse = current_version()
-if warehouse is None:
-    st.info(
-        "No data yet: the warehouse has not been built. Run `repairlens demo --no-serve` for a "
-        "demo history, or `repairlens etl` on an operational database that has data."
-    )
-    st.stop()
+warehouse = require_warehouse()
 
 with st.sidebar:
     st.header("Policy")

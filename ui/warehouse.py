@@ -27,6 +27,19 @@ def current_version() -> str | None:
     return warehouse_version(get_settings())
 
 
+def require_warehouse() -> str:
+    """The published warehouse version; without one, say which command builds it and stop the
+    page there."""
+    version = current_version()
+    if version is None:
+        st.info(
+            "No data yet: the warehouse has not been built. Run `repairlens demo --no-serve` for "
+            "a demo history, or `repairlens etl` on an operational database that has data."
+        )
+        st.stop()
+    return version
+
+
 @st.cache_resource(max_entries=2)
 def connection(version: str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to one warehouse version, shared by every session; query it
