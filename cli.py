@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -194,7 +195,28 @@ def _serve_streamlit(host: str, port: int) -> int:
         "false",
     ]
     say(f"workbench on http://{host}:{port}")
-    return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())
+    return _wait_for_server(subprocess.Popen(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
+
+
+def _wait_for_server(process: subprocess.Popen) -> int:
+    """Wait for a child server; stopping this command (Ctrl-C, SIGTERM) stops the child with it,
+    so no server outlives the command that started it."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _trainer(current: Settings, item: Family) -> Callable[[], None]:
@@ -265,11 +287,7 @@ def _serve_demo(host: str, port: int, api_port: int) -> int:
         return _serve_streamlit(host, port)
     finally:
         if api is not None:
-            api.terminate()
-            try:
-                api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                api.kill()
+            _stop(api)
 
 
 @app.command()
@@ -374,8 +392,10 @@ def train(
         with model_errors():
             job = jobs.start_job(current, item.kind, window=(start, end), promote=promote)
             job = jobs.follow_job(current, job.job_id, say)
+        if job.state == "failed":
+            raise typer.Exit(1)  # the job's log has just shown its `error: …` line
         if job.state != "succeeded":
-            raise fail(f"{item.kind} training {job.state}: {job.error}")
+            raise fail(f"{item.kind} training {job.state}")
         entry = registry.entry(item.kind, job.entry_version, settings=current)
         if entry.status == "candidate":
             say("kept as a candidate: production is unchanged (train with --promote to replace it)")

@@ -120,6 +120,8 @@ def test_train_records_a_failed_run_in_the_job_store(data_dir):
     from models.jobs import list_jobs
 
     result = _run("train", "diagnostics")
-    assert "no warehouse has been published" in result.stderr.strip().splitlines()[-1]
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no warehouse has been published")
     [job] = list_jobs(Settings(data_dir=data_dir), "diagnostics")
     assert job.state == "failed" and "no warehouse" in job.error

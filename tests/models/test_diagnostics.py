@@ -284,12 +284,6 @@ def test_without_trained_model_says_to_train(data_dir: Path) -> None:
     assert "run `repairlens train diagnostics`" in result.stderr
 
 
-def test_training_without_warehouse_is_one_line_error(data_dir: Path) -> None:
-    result = _run(["train", "diagnostics"])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: no warehouse has been published")
-
-
 def test_tampered_artifact_is_refused_by_diagnose(trained_dir: Path, tmp_path: Path,
                                                   use_data_dir) -> None:  # fmt: skip
     directory = tmp_path / "var"
