@@ -17,7 +17,6 @@ with exact per-customer SHAP values (TreeSHAP, log-odds) as its reasons.
 
 from __future__ import annotations
 
-import getpass
 import io
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -225,7 +224,7 @@ def train_churn(
             "scores_parquet": _parquet(scored),
         }
     )
-    user = started_by or _user()
+    user = started_by or registry.current_user()
     entry = registry.register(
         KIND,
         artifact,
@@ -236,10 +235,7 @@ def train_churn(
         warehouse_version=version_read,
         settings=settings,
     )
-    if promote or registry.production_version(KIND, settings=settings) is None:
-        reason = "promoted on request" if promote else "first churn model"
-        entry = registry.promote(KIND, entry.version, by=user, reason=reason, settings=settings)
-    return entry
+    return registry.promote_if_first(entry, requested=promote, by=user, settings=settings)
 
 
 def describe_entry(entry: registry.Entry) -> str:
@@ -273,10 +269,3 @@ def _parquet(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     return buffer.getvalue()
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -11,7 +11,6 @@ every visit. It is JSON (the seven parameters and the end of the data), not code
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -132,7 +131,7 @@ def train_clv(
         "time_unit": TIME_UNIT,
         "data_end": end.isoformat(),
     }
-    user = started_by or _user()
+    user = started_by or registry.current_user()
     entry = registry.register(
         KIND,
         json.dumps(artifact, sort_keys=True).encode(),
@@ -149,10 +148,7 @@ def train_clv(
         warehouse_version=version_read,
         settings=settings,
     )
-    if promote or registry.production_version(KIND, settings=settings) is None:
-        reason = "promoted on request" if promote else "first clv model"
-        entry = registry.promote(KIND, entry.version, by=user, reason=reason, settings=settings)
-    return entry
+    return registry.promote_if_first(entry, requested=promote, by=user, settings=settings)
 
 
 def describe_entry(entry: registry.Entry) -> str:
@@ -197,10 +193,3 @@ def score_customers(
         pl.Series("expected_average_value", average),
         pl.Series("expected_value", repairs_ahead * average),
     )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

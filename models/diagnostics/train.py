@@ -9,7 +9,6 @@ fitted on what remains, so every reported number is out of sample.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -272,7 +271,7 @@ def train_diagnostics(
     model, evaluation = fit_model(rows, parameters)
     say(f"fitted: hold-out top-1 {evaluation.top1:.3f}, top-3 {evaluation.top3:.3f}")
     prices = price_table(rows)
-    user = started_by or _user()
+    user = started_by or registry.current_user()
     received = rows["received_date"]
     entry = registry.register(
         KIND,
@@ -290,17 +289,7 @@ def train_diagnostics(
         warehouse_version=version_read,
         settings=settings,
     )
-    if promote or registry.production_version(KIND, settings=settings) is None:
-        reason = "promoted on request" if promote else "first diagnostics model"
-        entry = registry.promote(KIND, entry.version, by=user, reason=reason, settings=settings)
-    return entry
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return registry.promote_if_first(entry, requested=promote, by=user, settings=settings)
 
 
 def describe_entry(entry: registry.Entry) -> str:

@@ -14,7 +14,6 @@ beats it, and the mean 95 % interval coverage in the backtest.
 
 from __future__ import annotations
 
-import getpass
 import io
 from collections.abc import Callable
 from datetime import date
@@ -94,7 +93,7 @@ def train_forecast(
     table = _forecast_table(pd.concat(forecasts, ignore_index=True))
     scores = _series_table(pd.concat(summaries, ignore_index=True))
     history = _history_table(series)
-    user = started_by or _user()
+    user = started_by or registry.current_user()
     first, last = history["ds"].min().date(), history["ds"].max().date()
     entry = registry.register(
         KIND,
@@ -116,10 +115,7 @@ def train_forecast(
     # The replay takes tens of seconds on a large chain: run it here, not on the page.
     say("replaying part use under the default inventory policy")
     store_backtest(settings, entry.version, version_read, PolicySettings())
-    if promote or registry.production_version(KIND, settings=settings) is None:
-        reason = "promoted on request" if promote else "first forecast model"
-        entry = registry.promote(KIND, entry.version, by=user, reason=reason, settings=settings)
-    return entry
+    return registry.promote_if_first(entry, requested=promote, by=user, settings=settings)
 
 
 def fleet_metrics(scores: pd.DataFrame, failed: int) -> dict[str, float]:
@@ -169,13 +165,6 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def describe_entry(entry: registry.Entry) -> str:

@@ -11,7 +11,6 @@ the job store. ``cancel_job`` records the cancellation and terminates the worker
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from core.settings import Settings
 from models.jobs import store
 from models.jobs.parameters import check_window, validate_parameters
 from models.jobs.store import Job, JobError
+from models.registry import current_user
 from models.training import Family, family
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def start_job(
         settings,
         job_id,
         kind=item.kind,
-        started_by=(started_by or "").strip() or _user(),
+        started_by=(started_by or "").strip() or current_user(),
         family={k: v for k, v in asdict(item).items() if k != "choices"},
         window=window,
         parameters=checked,
@@ -92,7 +92,7 @@ def cancel_job(
     settings: Settings, job_id: str, by: str | None = None, grace_s: float = CANCEL_GRACE_S
 ) -> Job:
     """Cancel a running job: record who cancelled it, then stop its process group."""
-    job = store.mark_cancelled(settings, job_id, (by or "").strip() or _user())
+    job = store.mark_cancelled(settings, job_id, (by or "").strip() or current_user())
     if job.pid is not None:
         _terminate_group(job.pid, job_id, grace_s)
     return job
@@ -160,10 +160,3 @@ def _worker_environment(settings: Settings) -> dict[str, str]:
         part for part in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if part
     )
     return env
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

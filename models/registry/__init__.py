@@ -8,6 +8,7 @@ from models.registry.store import (
     Entry,
     Event,
     RegistryError,
+    current_user,
     entries,
     entry,
     events,
@@ -16,6 +17,7 @@ from models.registry.store import (
     production,
     production_version,
     promote,
+    promote_if_first,
     register,
     rollback,
 )
@@ -25,6 +27,7 @@ __all__ = [
     "Entry",
     "Event",
     "RegistryError",
+    "current_user",
     "entries",
     "entry",
     "events",
@@ -33,6 +36,7 @@ __all__ = [
     "production",
     "production_version",
     "promote",
+    "promote_if_first",
     "register",
     "rollback",
 ]

@@ -8,7 +8,6 @@ stays quick to start.
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import datetime
 from typing import Annotated
@@ -16,7 +15,7 @@ from typing import Annotated
 import typer
 
 from core.settings import Settings, get_settings
-from models.registry.store import Entry, RegistryError, entries, promote, rollback
+from models.registry.store import Entry, RegistryError, current_user, entries, promote, rollback
 
 models_app = typer.Typer(
     help="List, promote and roll back registered models; run training jobs.",
@@ -40,12 +39,7 @@ def _settings() -> Settings:
 
 
 def _actor(by: str | None) -> str:
-    if by and by.strip():
-        return by.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return (by or "").strip() or current_user()
 
 
 def entry_line(item: Entry) -> str:

@@ -12,6 +12,7 @@ entry without its artifact. Artifacts are checked against their SHA-256 before t
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -195,6 +196,25 @@ def promote(
         )
         _log(connection, kind, version, "promoted", by, reason, now)
     return entry(kind, version, settings=settings)
+
+
+def promote_if_first(
+    item: Entry, *, requested: bool, by: str, settings: Settings | None = None
+) -> Entry:
+    """Promote a just-registered version when asked, or when its kind has no production model
+    yet (the first model of a kind serves at once); otherwise it stays a candidate."""
+    if not requested and production_version(item.kind, settings=settings) is not None:
+        return item
+    reason = "promoted on request" if requested else f"first {item.kind} model"
+    return promote(item.kind, item.version, by=by, reason=reason, settings=settings)
+
+
+def current_user() -> str:
+    """Who runs this process, for "started by" and audit records."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def rollback(kind: str, by: str, reason: str, *, settings: Settings | None = None) -> Entry:
