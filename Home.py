@@ -17,22 +17,28 @@ st.caption("Analytics and diagnostics for device repair.")
 # Each page serves one role first; the home page sends each role to its pages.
 ROLE_PAGES = {
     "Managers": [
-        ("pages/1_BI_Dashboard.py", "BI dashboard: revenue, operations, technicians", "📊"),
-        ("pages/3_Forecasting.py", "Forecasting: demand, peaks and capacity", "📈"),
-        ("pages/4_Inventory.py", "Inventory: what to order today", "📦"),
-        ("pages/5_Customer_Insights.py", "Customer insights: satisfaction, churn, value", "👥"),
+        ("pages/1_BI_Dashboard.py", "BI dashboard", ":material/monitoring:",
+         "revenue, operations, technicians"),
+        ("pages/3_Forecasting.py", "Forecasting", ":material/trending_up:",
+         "demand, peaks and capacity"),
+        ("pages/4_Inventory.py", "Inventory", ":material/inventory_2:", "what to order today"),
+        ("pages/5_Customer_Insights.py", "Customer insights", ":material/groups:",
+         "satisfaction, churn, value"),
     ],
     "Technicians": [
-        ("pages/2_Diagnostics.py", "Diagnostics: from the customer's words to a repair plan", "🩺"),
+        ("pages/2_Diagnostics.py", "Diagnostics", ":material/stethoscope:",
+         "from the customer's words to a repair plan"),
     ],
     "Analysts": [
-        ("pages/6_Model_Lab.py", "Model Lab: retrain, compare, promote, roll back", "🧪"),
+        ("pages/6_Model_Lab.py", "Model Lab", ":material/science:",
+         "retrain, compare, promote, roll back"),
     ],
-}
+}  # fmt: skip
 for column, (role, links) in zip(st.columns(len(ROLE_PAGES)), ROLE_PAGES.items(), strict=True):
     column.markdown(f"**{role}**")
-    for page, label, icon in links:
+    for page, label, icon, what in links:
         column.page_link(page, label=label, icon=icon)
+        column.caption(what)
 
 version = current_version()
 if version is None:

@@ -35,7 +35,7 @@ def delta_color(kpi: Kpi) -> str:
 
 
 def timestamp(value: dt.datetime | None) -> str:
-    return "never" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+    return "never" if value is None else f"{value:%d %b %H:%M} UTC"
 
 
 def age(value: dt.timedelta | None) -> str:
