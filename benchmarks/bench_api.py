@@ -10,9 +10,10 @@ Steps, all in one run so the ratios compare like with like on the same machine s
 2. serve the app as ``repairlens api`` does (uvicorn with uvloop and httptools, ``--workers``
    processes, JSON request logs on, the rate limiter on with a limit no client reaches);
 3. make 200 bookings through the API over the next days and keep their access tokens;
-4. per round, run wrk (``-c 50``) against the trivial ``GET /healthz`` of the same app, the status
-   read ``GET /api/v1/bookings/{token}`` (a Lua script cycles through the 200 tokens) and the
-   slot search ``GET /api/v1/stores/{code}/slots?day=…`` (cycling through stores and days);
+4. warm up each route for a few seconds (discarded), then per round run wrk (``-c 50``)
+   against the trivial ``GET /healthz`` of the same app, the status read
+   ``GET /api/v1/bookings/{token}`` (a Lua script cycles through the 200 tokens) and the slot
+   search ``GET /api/v1/stores/{code}/slots?day=…`` (cycling through stores and days);
 5. print the medians over the rounds as the Markdown of the "## Booking API" section of
    benchmarks/RESULTS.md, with each route's throughput as a share of the trivial endpoint's.
 """
@@ -45,6 +46,7 @@ ADMIN_DSN = os.environ.get("REPAIRLENS_BENCH_PG_DSN", "host=127.0.0.1 port=5432 
 DATABASE = "repairlens_bench_api"
 CONNECTIONS = 50
 BOOKINGS = 200
+WARM_UP_SECONDS = 3
 
 LUA_PATHS = """
 local paths = {%s}
@@ -187,6 +189,9 @@ def main() -> None:
             "status read `GET /api/v1/bookings/{token}`": status_paths,
             "slot search `GET /api/v1/stores/{code}/slots`": search_paths,
         }
+        # Warm-up, discarded: each pooled connection opens and prepares its statements.
+        for paths in targets.values():
+            wrk(base, paths, WARM_UP_SECONDS, scratch)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for round_ in range(args.rounds):
             for name, paths in targets.items():
@@ -199,6 +204,8 @@ def main() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         shutil.rmtree(scratch, ignore_errors=True)
     trivial = statistics.median(r["rps"] for r in runs["trivial `GET /healthz`"])
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nload average at the end: {load}; {args.workers} workers, wrk -t 2 -c {CONNECTIONS}")
     print("\n| endpoint | requests/s | share of trivial | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")
     for name, results in runs.items():

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError
 from booking.db import Database
 from booking.deps import AppState
 from booking.errors import ApiError, FieldError
-from booking.middleware import BodyLimit, RequestLog, SecurityHeaders
+from booking.middleware import ApiEdge
 from booking.quotes import Quoter
 from booking.routes import health, public, staff
 from booking.security import RateLimiter
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
-        state.db.dispose()
+        await state.db.aclose()
 
     app = FastAPI(
         title="RepairLens booking API",
@@ -60,10 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID"],
             max_age=600,
         )
-    # The last added is the outermost: security headers also reach the request log's own 500s.
-    app.add_middleware(BodyLimit)
-    app.add_middleware(RequestLog)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ApiEdge)
     return app
 
 

@@ -1,5 +1,6 @@
-"""Pure ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware on every request):
-security headers, and one structured log line per request under a request id.
+"""The API's one pure ASGI middleware layer (cheaper than Starlette's BaseHTTPMiddleware, and
+than a layer per concern, on every request): security headers, the request body limit, and one
+structured log line per request under a request id.
 
 The log line holds the route template (``/api/v1/bookings/{access_token}``), never the raw path,
 so access secrets, emails and names stay out of the logs. An exception that escapes a route is
@@ -14,6 +15,7 @@ import re
 import time
 import uuid
 
+from psycopg import OperationalError as DriverOperationalError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
@@ -42,37 +44,34 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 ACCESS_SECRET_IN_PATH = re.compile(r"(/bookings/)(?!\{)[^/?#\s\"]+")
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        docs = scope["path"] in ("/docs", "/redoc")
-        https = scope.get("scheme") == "https"
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += COMMON_HEADERS
-                headers.append((b"content-security-policy", DOCS_CSP if docs else API_CSP))
-                if https:
-                    headers.append(HSTS)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
+# The database is down or unreachable: SQLAlchemy's errors, and the driver's own from the
+# routes that query it directly.
+UNREACHABLE = (OperationalError, PoolTimeout, DriverOperationalError)
 MAX_BODY_BYTES = 64 * 1024  # the largest valid body (a booking with long texts) is ~10 KiB
 BODY_TOO_LARGE = "the request body is too large"
 
 
-class BodyLimit:
-    """Refuses bodies over ``MAX_BODY_BYTES`` with 413 before they are buffered in memory: by
-    their Content-Length up front, or while a chunked body streams in."""
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if REQUEST_ID_PATTERN.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+class ApiEdge:
+    """Everything the API does around each HTTP request, in one layer (each ASGI layer costs a
+    coroutine and a wrapped ``send`` per request):
+
+    - a request id (the client's ``X-Request-ID`` when well-formed) echoed in the response;
+    - security headers on every response, the layer's own 413/500/503 included;
+    - bodies over ``limit`` refused with 413 before they are buffered in memory: by their
+      Content-Length up front, or while a chunked body streams in;
+    - one JSON log line per request; an exception that escapes a route is logged by type only
+      and answered with a bare 500 (503 when the database is unreachable).
+    """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -82,12 +81,72 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
+        started = time.perf_counter()
+        headers = scope["headers"]
+        request_id = _request_id(headers)
+        scope.setdefault("state", {})["request_id"] = request_id
+        extra_headers = [
+            *COMMON_HEADERS,
+            (
+                b"content-security-policy",
+                DOCS_CSP if scope["path"] in ("/docs", "/redoc") else API_CSP,
+            ),
+            (b"x-request-id", request_id.encode()),
+        ]
+        if scope.get("scheme") == "https":
+            extra_headers.append(HSTS)
+        status = 500
+        response_started = False
+
+        async def send_wrapped(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *extra_headers]
+            await send(message)
+
+        error: str | None = None
+        try:
+            if self._too_large(headers):
+                await _send_json(send_wrapped, 413, {"detail": BODY_TOO_LARGE})
+            else:
+                await self.app(scope, self._limited(receive), send_wrapped)
+        except Exception as exc:  # answer, log the type only: messages can carry row values
+            error = type(exc).__name__
+            if not response_started:
+                unreachable = isinstance(exc, UNREACHABLE)
+                await _send_error(
+                    send_wrapped,
+                    503 if unreachable else 500,
+                    "the database is unavailable, try again shortly"
+                    if unreachable
+                    else "internal error",
+                    request_id,
+                )
+        if error or logger.isEnabledFor(logging.INFO):
+            route = scope.get("route")
+            record = {
+                "event": "request",
+                "request_id": request_id,
+                "method": scope["method"],
+                "route": getattr(route, "path", None) or "unmatched",
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            if error:
+                record["error"] = error
+                logger.error(json.dumps(record))
+            else:
+                logger.info(json.dumps(record))
+
+    def _too_large(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        for name, value in headers:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.limit:
-                    await _send_json(send, 413, {"detail": BODY_TOO_LARGE})
-                    return
-                break
+                return not value.isdigit() or int(value) > self.limit
+        return False
+
+    def _limited(self, receive: Receive) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:
@@ -100,73 +159,7 @@ class BodyLimit:
                     raise HTTPException(413, BODY_TOO_LARGE)
             return message
 
-        await self.app(scope, limited_receive, send)
-
-
-def _request_id(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"x-request-id":
-            candidate = value.decode("latin-1")
-            if REQUEST_ID_PATTERN.match(candidate):
-                return candidate
-            break
-    return uuid.uuid4().hex
-
-
-class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        request_id = _request_id(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
-        response_started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
-
-        error: str | None = None
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception as exc:  # answer, log the type only: messages can carry row values
-            error = type(exc).__name__
-            if not response_started:
-                unreachable = isinstance(exc, (OperationalError, PoolTimeout))
-                await _send_error(
-                    send_with_id,
-                    503 if unreachable else 500,
-                    "the database is unavailable, try again shortly"
-                    if unreachable
-                    else "internal error",
-                    request_id,
-                )
-        route = scope.get("route")
-        record = {
-            "event": "request",
-            "request_id": request_id,
-            "method": scope["method"],
-            "route": getattr(route, "path", None) or "unmatched",
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-        if error:
-            record["error"] = error
-            logger.error(json.dumps(record))
-        elif logger.isEnabledFor(logging.INFO):
-            logger.info(json.dumps(record))
+        return limited_receive
 
 
 async def _send_error(send: Send, status: int, detail: str, request_id: str) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from sqlalchemy import Connection
 
 from booking import bookings, schemas
 from booking.deps import API_PREFIX, DatabaseDep, Now, StateDep, rate_limit
@@ -51,17 +52,20 @@ def list_stores(db: DatabaseDep, now: Now) -> list[schemas.StorePublic]:
     tags=["stores"],
     responses=LIMITED | NOT_FOUND,
 )
-def list_slots(
+async def list_slots(
     store_code: StoreCode,
     db: DatabaseDep,
     now: Now,
     day: Annotated[dt.date, Query(description="Store-local day, YYYY-MM-DD.")],
 ) -> schemas.SlotList:
     """Free slots of a store on a day."""
-    with db.engine.connect() as conn:
+
+    def search(conn: Connection) -> schemas.SlotList:
         store = bookings.store_by_code(conn, store_code, ("path", "store_code"))
         bookings.check_day(store, day, now, ("query", "day"))
         return bookings.slot_list(store, day, bookings.slots_for(conn, store, day, now))
+
+    return await db.run_read(search)
 
 
 @router.get(
@@ -131,10 +135,14 @@ def create_booking(
     tags=["bookings"],
     responses=LIMITED | NOT_FOUND,
 )
-def read_booking(access_token: AccessToken, db: DatabaseDep, now: Now) -> schemas.BookingPublic:
+async def read_booking(
+    access_token: AccessToken, db: DatabaseDep, now: Now
+) -> schemas.BookingPublic:
     """Status and timeline of a booking and its repair."""
-    with db.engine.connect() as conn:
-        return bookings.booking_status(conn, access_token, now)
+    return await db.run_driver_read(
+        lambda driver: bookings.booking_status_async(driver, access_token, now),
+        lambda conn: bookings.booking_status(conn, access_token, now),
+    )
 
 
 @router.post(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ops.schema import Customer
-from tests.booking.conftest import DAY, FIRST_SLOT, booking_body
+from tests.booking.conftest import DAY, FIRST_SLOT, booking_body, sign_in
 
 SLOTS = f"/api/v1/stores/S01/slots?day={DAY}"
 
@@ -73,6 +73,24 @@ def test_the_access_link_shows_status_and_timeline(client, booked):
     assert view["status"] == "booked"
     assert [entry["status"] for entry in view["timeline"]] == ["booked"]
     assert view["can_cancel"] and not view["can_give_feedback"]
+
+
+def test_the_access_link_shows_a_check_in_at_once_however_often_it_was_read(any_client):
+    client = any_client
+    booked = client.post("/api/v1/bookings", json=booking_body()).json()
+    # Enough reads for the driver to prepare the statements it reuses on its pooled connections.
+    for _ in range(12):
+        assert client.get(booked["access_path"]).json()["repair"] is None
+    checked_in = client.post(
+        f"/api/v1/staff/bookings/{booked['reference']}/check-in",
+        json={"quoted_price_eur": "120.00", "initial_fault_code": "cracked_screen"},
+        headers=sign_in(client),
+    )
+    assert checked_in.status_code == 201, checked_in.text
+    view = client.get(booked["access_path"]).json()
+    assert view["status"] == "checked_in"
+    assert view["repair"]["quoted_price_eur"] == "120.00"
+    assert [entry["status"] for entry in view["timeline"]][-1] == "received"
 
 
 def test_a_wrong_secret_and_an_unknown_reference_get_the_same_answer(client, booked):
