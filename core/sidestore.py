@@ -5,7 +5,8 @@ write lock up front, and readers never wait on writers (WAL)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,9 +21,24 @@ def connect(path: Path, schema: str | None = None) -> sqlite3.Connection:
     connection.row_factory = sqlite3.Row
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if schema is not None:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.executescript(schema)
+        _retry_while_locked(lambda: connection.execute("PRAGMA journal_mode = WAL"))
+        _retry_while_locked(lambda: connection.executescript(schema))
     return connection
+
+
+def _retry_while_locked(statement: Callable[[], object]) -> None:
+    """Run ``statement``, retrying while the file is locked: SQLite does not call the busy
+    handler for every lock (switching a new file to WAL while another connection creates it
+    fails at once with "database is locked")."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
