@@ -222,21 +222,19 @@ class _SqliteReader(OpsReader):
     def _timestamp(self, moment: dt.datetime) -> str:
         return f"'{_timestamp_text(moment)}'"
 
-    def _scalar(self, sql: str) -> Any:
+    def _rows(self, sql: str) -> list[tuple]:
         cursor = self._raw.cursor()
         try:
             cursor.execute(sql)
-            row = cursor.fetchone()
+            return cursor.fetchall()
         finally:
             cursor.close()
-        return None if row is None else row[0]
+
+    def _scalar(self, sql: str) -> Any:
+        rows = self._rows(sql)
+        return rows[0][0] if rows else None
 
     def _frame(self, sql: str, table: SourceTable) -> pl.DataFrame:
-        cursor = self._raw.cursor()
-        try:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+        rows = self._rows(sql)
         text = pl.DataFrame(rows, schema=dict.fromkeys(table.raw_schema, pl.String), orient="row")
         return typed_frame(text, table.raw_schema)
