@@ -47,6 +47,7 @@ from models.clv.history import (
 )
 from models.errors import ModelInputError
 from models.registry.store import dumps_skops, loads_skops
+from warehouse.reader import warehouse_version
 
 KIND = "churn"
 MAX_HORIZON_WEEKS = 52
@@ -166,8 +167,6 @@ def train_churn(
     progress: Callable[[str], None] | None = None,
 ) -> registry.Entry:
     """Evaluate on the time split, refit, score and explain every customer, register."""
-    from warehouse.reader import warehouse_version
-
     say = progress or (lambda _message: None)
     chosen = {**PARAMETERS, **(parameters or {})}
     version_read = warehouse_version(settings)

@@ -35,6 +35,7 @@ from models.clv.history import (
 from models.clv.rfm import holdout_summary, rfm_summary
 from models.clv.value import clv_report
 from models.errors import ModelInputError
+from warehouse.reader import warehouse_version
 
 KIND = "clv"
 TIME_UNIT = "W"
@@ -104,8 +105,6 @@ def train_clv(
     progress: Callable[[str], None] | None = None,
 ) -> registry.Entry:
     """Evaluate on the hold-out, refit on everything, register (promote the first or on request)."""
-    from warehouse.reader import warehouse_version
-
     say = progress or (lambda _message: None)
     version_read = warehouse_version(settings)
     repairs = read_customer_repairs(settings, window)

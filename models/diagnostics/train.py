@@ -192,9 +192,7 @@ def fit_model(
     )  # fmt: skip
     model.temperature = _temperature(model, cases[validation], labels[validation])
     model.threshold = _threshold(model, cases[validation], labels[validation])
-    baseline = fit_keyword_baseline(
-        codes, allowed, labels[fit_part], rows["category"][fit_part].to_list()
-    )
+    baseline = baseline_from_rows(rows[fit_part])
     return model, evaluate(model, baseline, cases[holdout], labels[holdout])
 
 

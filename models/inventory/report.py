@@ -80,17 +80,12 @@ def inventory_report(
         usage = daily_usage(connection) if backtest else None
     finally:
         connection.close()
-    result = None
-    if usage is not None:
-        matrix, calendar = demand_matrix(usage, positions)
-        if len(calendar) > min(policy.history_days, WARMUP_DAYS) + policy.review_days:
-            result = backtest_policies(matrix, calendar, positions, policy)
     return InventoryReport(
         as_of=as_of,
         plan=plan,
         orders=purchase_orders(plan),
         alerts=reorder_alerts(plan, crossed=crossed),
-        backtest=result,
+        backtest=None if usage is None else _replay(usage, positions, policy),
         forecast_version=None if forecasts is None else forecasts.version,
         policy=policy,
     )
@@ -108,6 +103,13 @@ def inventory_backtest(
         usage = daily_usage(connection)
     finally:
         connection.close()
+    return _replay(usage, positions, policy)
+
+
+def _replay(
+    usage: pd.DataFrame, positions: pd.DataFrame, policy: PolicySettings
+) -> BacktestResult | None:
+    """Both rules replayed on the part-use history; None when it is too short to replay."""
     matrix, calendar = demand_matrix(usage, positions)
     if len(calendar) <= min(policy.history_days, WARMUP_DAYS) + policy.review_days:
         return None

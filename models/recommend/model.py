@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -161,8 +162,6 @@ def rule_offers(profiles: pl.DataFrame, as_of: date) -> pl.DataFrame:
 
 
 def _mentions_battery(text: str) -> bool:
-    import re
-
     return re.search(BATTERY_WORDS, text) is not None
 
 
