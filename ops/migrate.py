@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +21,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@cache  # the migration scripts ship with the code: one read per process
 def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head() or ""
 

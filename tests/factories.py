@@ -141,6 +141,19 @@ def part_row(id: int = 1, **o: Any) -> dict[str, Any]:
     }
 
 
+def stock_level_row(id: int = 1, store_id: int = 1, part_id: int = 1, **o: Any) -> dict[str, Any]:
+    return {
+        "id": id,
+        "store_id": store_id,
+        "part_id": part_id,
+        "quantity_on_hand": 10,
+        "quantity_on_order": 0,
+        "reorder_point": 3,
+        "reorder_quantity": 10,
+        **o,
+    }
+
+
 def repair_row(id: int, **o: Any) -> dict[str, Any]:
     """A collected screen repair received at ``T0 + id days``, final price 150, discount 10."""
     received = T0 + dt.timedelta(days=id)
@@ -214,21 +227,7 @@ def seed_shop(engine: Engine, repairs: int = 3) -> Shop:
     insert(engine, "customer_devices", [customer_device_row()])
     insert(engine, "parts", [part_row()])
     insert(engine, "part_compatibility", [{"part_id": 1, "device_model_id": 1}])
-    insert(
-        engine,
-        "stock_levels",
-        [
-            {
-                "id": 1,
-                "store_id": 1,
-                "part_id": 1,
-                "quantity_on_hand": 10,
-                "quantity_on_order": 0,
-                "reorder_point": 3,
-                "reorder_quantity": 10,
-            }
-        ],
-    )
+    insert(engine, "stock_levels", [stock_level_row()])
     rows = [repair_row(i) for i in range(1, repairs + 1)]
     insert(engine, "repairs", rows)
     events = []

@@ -31,6 +31,7 @@ from tests.factories import (
     device_model_row,
     insert,
     part_row,
+    stock_level_row,
     store_row,
     technician_row,
     url_of,
@@ -69,21 +70,7 @@ def seed_booking_shop(engine: Engine, technicians: int = 1, hours: str = HOURS) 
     insert(engine, "technicians", [technician_row(i) for i in range(1, technicians + 1)])
     insert(engine, "device_models", [device_model_row()])
     insert(engine, "parts", [part_row()])
-    insert(
-        engine,
-        "stock_levels",
-        [
-            {
-                "id": 1,
-                "store_id": 1,
-                "part_id": 1,
-                "quantity_on_hand": STOCK,
-                "quantity_on_order": 0,
-                "reorder_point": 3,
-                "reorder_quantity": 10,
-            }
-        ],
-    )
+    insert(engine, "stock_levels", [stock_level_row(quantity_on_hand=STOCK)])
     with Session(engine) as session:
         session.add(
             StaffAccount(email="manager@example.com", password_hash=password_hash(), role="manager")
