@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import formatting
-from ui.warehouse import current_version, freshness, home_kpis
+from ui.warehouse import EMPTY_WAREHOUSE, current_version, freshness, home_kpis
 from warehouse.metrics import METRICS
 
 WINDOW_DAYS = 30
@@ -51,7 +51,7 @@ if version is None:
 
 as_of, kpis = home_kpis(version, WINDOW_DAYS)
 if as_of is None:
-    st.info("The warehouse is empty: the operational database had no repairs at the last ETL run.")
+    st.info(EMPTY_WAREHOUSE)
 else:
     st.subheader(
         f"Last {WINDOW_DAYS} days to {as_of:%d %b %Y}, against the {WINDOW_DAYS} days before"

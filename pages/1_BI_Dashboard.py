@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import dashboard
 from ui.filters import render_filters
-from ui.warehouse import require_warehouse
+from ui.warehouse import EMPTY_WAREHOUSE, require_warehouse
 
 st.set_page_config(page_title="BI dashboard · RepairLens", page_icon="📊", layout="wide")
 st.title("BI dashboard")
@@ -16,7 +16,7 @@ version = require_warehouse()
 
 options = dashboard.filter_options(version)
 if options is None:
-    st.info("The warehouse is empty: the operational database had no repairs at the last ETL run.")
+    st.info(EMPTY_WAREHOUSE)
     st.stop()
 
 view = render_filters(options)

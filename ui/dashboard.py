@@ -340,25 +340,20 @@ def table(frame: pl.DataFrame, name: str, *, height: int | None = None) -> None:
         height=height or "auto",
         width="stretch",
     )
-    csv_column, parquet_column, _ = st.columns([1, 1, 4])
-    csv_column.download_button(
-        "CSV",
-        data=lambda: to_csv(frame),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"bi_csv_{name}",
-        icon=":material/download:",
-        on_click="ignore",
+    downloads = (
+        ("CSV", "csv", "text/csv", to_csv),
+        ("Parquet", "parquet", "application/vnd.apache.parquet", to_parquet),
     )
-    parquet_column.download_button(
-        "Parquet",
-        data=lambda: to_parquet(frame),
-        file_name=f"{name}.parquet",
-        mime="application/vnd.apache.parquet",
-        key=f"bi_parquet_{name}",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    for column, (label, ext, mime, write) in zip(st.columns([1, 1, 4]), downloads, strict=False):
+        column.download_button(
+            label,
+            data=lambda write=write: write(frame),
+            file_name=f"{name}.{ext}",
+            mime=mime,
+            key=f"bi_{ext}_{name}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
 
 
 def kpi_cards(frames: dict[str, pl.DataFrame | None], view: View) -> None:

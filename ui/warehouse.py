@@ -21,6 +21,10 @@ from warehouse.kpis import Kpi, headline_kpis, latest_activity_date
 from warehouse.metrics import summaries
 from warehouse.reader import connect_read_only, warehouse_version
 
+EMPTY_WAREHOUSE = (
+    "The warehouse is empty: the operational database had no repairs at the last ETL run."
+)
+
 
 def current_version() -> str | None:
     """The published warehouse version, or None when ETL has not run yet."""

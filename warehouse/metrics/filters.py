@@ -106,10 +106,6 @@ def repair_conditions(filters: Filters, alias: str = "r") -> tuple[str, dict[str
     return (" AND ".join(clauses) or "TRUE"), params
 
 
-def window_params(filters: Filters) -> dict[str, dt.date]:
-    return {"start": filters.start, "end": filters.end}
-
-
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
