@@ -207,7 +207,7 @@ def stores(version: str) -> dict[str, str]:
 @st.cache_data(ttl=600, max_entries=16)
 def stock(version: str, store_code: str) -> dict[str, int]:
     """Quantity on hand per SKU at one store."""
-    return stock_at_store(get_settings(), store_code)
+    return stock_at_store(cursor(version), store_code)
 
 
 @st.cache_resource(max_entries=6, show_spinner="Indexing past repairs of this category…")

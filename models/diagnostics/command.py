@@ -81,7 +81,6 @@ def diagnose(
         diagnose_many,
         explain_candidates,
         explanation_json,
-        stock_at_store,
     )
 
     with _user_errors():
@@ -91,7 +90,7 @@ def diagnose(
             cases = _read_cases(input_path)
         settings = _settings()
         loaded = load_production_model(settings)
-        stock = stock_at_store(settings, store) if store else None
+        stock = _stock(settings, store) if store else None
         if input_path is not None:
             _answer_each(loaded, cases, top, stock, settings if log else None)
             return
@@ -120,6 +119,17 @@ def diagnose(
         if candidate.fault in why:
             typer.echo("        " + _because(why[candidate.fault]))
     typer.echo(answer.note)
+
+
+def _stock(settings: Settings, store: str) -> dict[str, int]:
+    from models.diagnostics.diagnose import stock_at_store
+    from warehouse.reader import connect_read_only
+
+    connection = connect_read_only(settings)
+    try:
+        return stock_at_store(connection, store)
+    finally:
+        connection.close()
 
 
 def _because(explanation) -> str:

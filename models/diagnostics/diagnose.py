@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from core.settings import Settings
 from data import reference
 from models.diagnostics.features import CATEGORIES, Case, Device, find_device, known_brands
 from models.diagnostics.model import Contribution, DiagnosticsModel, Explanation
@@ -181,29 +180,22 @@ def explanation_json(explanation: Explanation, n: int = 5) -> dict[str, Any]:
     }
 
 
-def stock_at_store(settings: Settings, store_code: str) -> dict[str, int]:
-    """Quantity on hand per SKU at one store, from the warehouse; DiagnoseInputError if the store
-    code is unknown."""
-    from warehouse.reader import connect_read_only
-
-    connection = connect_read_only(settings)
-    try:
-        store = connection.execute(
-            "SELECT store_id FROM stg_stores WHERE code = ?", [store_code]
-        ).fetchone()
-        if store is None:
-            codes = [
-                r[0]
-                for r in connection.execute("SELECT code FROM stg_stores ORDER BY code").fetchall()
-            ]
-            raise DiagnoseInputError(f"unknown store {store_code!r}; stores: {', '.join(codes)}")
-        rows = connection.execute(
-            "SELECT p.sku, s.quantity_on_hand FROM stg_stock_levels s "
-            "JOIN stg_parts p USING (part_id) WHERE s.store_id = ?",
-            [store[0]],
-        ).fetchall()
-    finally:
-        connection.close()
+def stock_at_store(connection: Any, store_code: str) -> dict[str, int]:
+    """Quantity on hand per SKU at one store, read on a warehouse ``connection``;
+    DiagnoseInputError if the store code is unknown."""
+    store = connection.execute(
+        "SELECT store_id FROM stg_stores WHERE code = ?", [store_code]
+    ).fetchone()
+    if store is None:
+        codes = [
+            r[0] for r in connection.execute("SELECT code FROM stg_stores ORDER BY code").fetchall()
+        ]
+        raise DiagnoseInputError(f"unknown store {store_code!r}; stores: {', '.join(codes)}")
+    rows = connection.execute(
+        "SELECT p.sku, s.quantity_on_hand FROM stg_stock_levels s "
+        "JOIN stg_parts p USING (part_id) WHERE s.store_id = ?",
+        [store[0]],
+    ).fetchall()
     return {sku: int(quantity) for sku, quantity in rows}
 
 
