@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 BUSY_TIMEOUT_MS = 10_000
@@ -51,3 +51,18 @@ def write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connec
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection for reads, closed afterwards. Readers only run once the file exists, and the
+    file is only ever created with its schema, so a poll skips the DDL."""
+    with closing(connect(path)) as connection:
+        yield connection
+
+
+@contextmanager
+def writing(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a connection (schema applied) that is closed afterwards."""
+    with closing(connect(path, schema)) as connection, write_transaction(connection):
+        yield connection

@@ -93,7 +93,8 @@ if submitted:
 @st.fragment(run_every=REFRESH_S)
 def job_panel() -> None:
     """Live progress of the running job (refreshes alone), and the latest jobs."""
-    running = lab.running_job(kind)
+    recent = lab.latest_jobs(kind)
+    running = next((job for job in recent if job.is_running), None)
     seen = st.session_state.setdefault("lab_running", set())
     if running is None:
         if seen:  # a job just finished: refresh the versions table too
@@ -115,13 +116,14 @@ def job_panel() -> None:
                 try:
                     lab.cancel(running.job_id, user)
                     st.warning(f"Job {running.job_id} cancelled.")
+                    recent = lab.latest_jobs(kind)  # the table below shows it cancelled
                 except JobError as error:
                     st.error(str(error))
-    recent = lab.jobs_frame(kind)
-    if not recent.is_empty():
+    table = lab.jobs_frame(recent)
+    if not table.is_empty():
         st.caption("Latest jobs")
-        st.dataframe(recent, hide_index=True)
-        latest = recent.row(0, named=True)
+        st.dataframe(table, hide_index=True)
+        latest = table.row(0, named=True)
         if latest["state"] == "failed":
             st.error(f"The latest job failed: {latest['error']} (production is unchanged)")
 

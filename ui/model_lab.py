@@ -117,21 +117,23 @@ def start_training(
     )
 
 
-def running_job(kind: str) -> Job | None:
-    return jobs.running_job(get_settings(), kind)
+def latest_jobs(kind: str, limit: int = 10) -> list[Job]:
+    """The latest jobs of ``kind``, newest first (one read and one stale check per refresh); a
+    running job is among them, as no other job of its kind can start while it runs."""
+    return jobs.list_jobs(get_settings(), kind, limit)
 
 
 def job_log(job_id: str, tail: int = LOG_TAIL) -> list[str]:
-    lines = jobs.log_lines(get_settings(), job_id)
-    return [f"{line.logged_at:%H:%M:%S}  {line.line}" for line in lines[-tail:]]
+    lines = jobs.log_lines(get_settings(), job_id, last=tail)
+    return [f"{line.logged_at:%H:%M:%S}  {line.line}" for line in lines]
 
 
 def cancel(job_id: str, user: str) -> Job:
     return jobs.cancel_job(get_settings(), job_id, by=user or None)
 
 
-def jobs_frame(kind: str, limit: int = 10) -> pl.DataFrame:
-    """The latest jobs of ``kind``: who, when, how long, outcome."""
+def jobs_frame(recent: list[Job]) -> pl.DataFrame:
+    """The jobs from ``latest_jobs``: who, when, how long, outcome."""
     rows = [
         {
             "job": job.job_id,
@@ -144,7 +146,7 @@ def jobs_frame(kind: str, limit: int = 10) -> pl.DataFrame:
             "parameters": ", ".join(f"{k}={v}" for k, v in sorted(job.parameters.items())),
             "error": job.error or "",
         }
-        for job in jobs.list_jobs(get_settings(), kind, limit)
+        for job in recent
     ]
     return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
 

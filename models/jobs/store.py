@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -256,17 +256,18 @@ def running_job(settings: Settings, kind: str) -> Job | None:
     return None if row is None else _job_from_row(row)
 
 
-def log_lines(settings: Settings, job_id: str, after: int = 0) -> list[LogLine]:
-    """The job's log lines numbered above ``after``, oldest first (poll with the last number)."""
+def log_lines(settings: Settings, job_id: str, after: int = 0, last: int = -1) -> list[LogLine]:
+    """The job's log lines numbered above ``after``, oldest first (poll with the last number);
+    with ``last``, only the newest ``last`` of them (a tail, without reading the whole log)."""
     if not jobs_path(settings).exists():
         return []
     with _read(settings) as connection:
         rows = connection.execute(
             "SELECT line_no, logged_at, line FROM training_job_log "
-            "WHERE job_id = ? AND line_no > ? ORDER BY line_no",
-            (job_id, after),
+            "WHERE job_id = ? AND line_no > ? ORDER BY line_no DESC LIMIT ?",
+            (job_id, after, last),
         ).fetchall()
-    return [LogLine(int(n), datetime.fromisoformat(at), line) for n, at, line in rows]
+    return [LogLine(int(n), datetime.fromisoformat(at), line) for n, at, line in reversed(rows)]
 
 
 def mark_cancelled(settings: Settings, job_id: str, by: str) -> Job:
@@ -371,19 +372,15 @@ def _job_from_row(row: sqlite3.Row) -> Job:
     )
 
 
-def _connect(settings: Settings, create: bool = True) -> sqlite3.Connection:
-    return sidestore.connect(jobs_path(settings), _SCHEMA if create else None)
-
-
 @contextmanager
 def _read(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with closing(_connect(settings, create=False)) as connection:
+    with sidestore.reading(jobs_path(settings)) as connection:
         yield connection
 
 
 @contextmanager
 def _write(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with closing(_connect(settings)) as connection, sidestore.write_transaction(connection):
+    with sidestore.writing(jobs_path(settings), _SCHEMA) as connection:
         yield connection
 
 

@@ -126,7 +126,7 @@ def compare_diagnostics(
         )
     start, end = test["received_date"].min(), test["received_date"].max()
     notes = []
-    production_end = _day(production.window_end)
+    production_end = window_day(production.window_end)
     if production_end is not None and production_end >= start:
         notes.append(
             f"{label(production)} was trained on data up to {production_end}, which overlaps "
@@ -206,13 +206,14 @@ def _load_diagnostics(item: registry.Entry):
 
 
 def _window(item: registry.Entry) -> tuple[date, date] | None:
-    start, end = _day(item.window_start), _day(item.window_end)
+    start, end = window_day(item.window_start), window_day(item.window_end)
     if start is None and end is None:
         return None
     return start or date.min, end or date.max
 
 
-def _day(text: str | None) -> date | None:
+def window_day(text: str | None) -> date | None:
+    """The day of a registry entry's window bound (stored as text), or None when open."""
     return None if not text else date.fromisoformat(str(text)[:10])
 
 

@@ -32,6 +32,7 @@ from typing import Literal
 
 from core.settings import Settings
 from models import registry
+from models.monitoring.compare import window_day
 from models.monitoring.drift import js_divergence, psi, relative_change, token_counts, top_movers
 from warehouse.reader import connect_read_only
 
@@ -106,8 +107,8 @@ def monitor(settings: Settings, kind: str) -> MonitoringReport:
     latest = _latest_received(settings)
     if latest is None:
         return MonitoringReport(kind, entry.version, None, None, notes=["the warehouse is empty"])
-    ref_start = _day(entry.window_start) or _earliest_received(settings)
-    ref_end = min(_day(entry.window_end) or latest, latest)
+    ref_start = window_day(entry.window_start) or _earliest_received(settings)
+    ref_end = min(window_day(entry.window_end) or latest, latest)
     if ref_end >= latest:
         return MonitoringReport(
             kind,
@@ -259,7 +260,7 @@ def diagnostics_performance(settings: Settings, entry: registry.Entry, latest: d
     from models.diagnostics.store import load_production_model
     from models.diagnostics.train import cases_of, training_rows
 
-    end = _day(entry.window_end)
+    end = window_day(entry.window_end)
     rows = training_rows(settings, (end + timedelta(days=1), latest)) if end else None
     holdout = float(entry.metrics.get("top1", float("nan")))
     if rows is None or rows.height < MIN_RECENT_LABELLED:
@@ -281,7 +282,7 @@ def forecast_performance(settings: Settings, entry: registry.Entry, latest: date
 
     from models.forecasting.demand import daily_demand, demand_series
 
-    origin = _day(entry.window_end)
+    origin = window_day(entry.window_end)
     backtest = entry.metrics.get("median_mase"), entry.metrics.get("median_seasonal_naive_mase")
     forecasts = pd.read_parquet(io.BytesIO(registry.load_artifact(entry)))
     daily = forecasts[forecasts["freq"] == "D"]
@@ -384,7 +385,3 @@ def _scalar(settings: Settings, sql: str):
         return connection.execute(sql).fetchone()[0]
     finally:
         connection.close()
-
-
-def _day(text: str | None) -> date | None:
-    return None if not text else date.fromisoformat(str(text)[:10])

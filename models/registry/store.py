@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -416,21 +416,15 @@ def _entry_from_row(settings: Settings, row: sqlite3.Row) -> Entry:
     )
 
 
-def _connect(settings: Settings, create: bool = True) -> sqlite3.Connection:
-    return sidestore.connect(registry_path(settings), _SCHEMA if create else None)
-
-
 @contextmanager
 def _read(settings: Settings) -> Iterator[sqlite3.Connection]:
-    # Readers only run once the file exists, and the file is only ever created with its schema,
-    # so a poll skips the DDL and is a single indexed read.
-    with closing(_connect(settings, create=False)) as connection:
+    with sidestore.reading(registry_path(settings)) as connection:
         yield connection
 
 
 @contextmanager
 def _write(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with closing(_connect(settings)) as connection, sidestore.write_transaction(connection):
+    with sidestore.writing(registry_path(settings), _SCHEMA) as connection:
         yield connection
 
 
