@@ -80,6 +80,16 @@ def _first_line(settings: Settings, job: jobs.Job, timeout_s: float = 60) -> Non
         time.sleep(0.1)
 
 
+def _quiet_snapshot(settings: Settings, job: jobs.Job) -> tuple[list[str], str | None]:
+    """The job's log and current message, read while no line was added in between (the worker
+    keeps writing while the test reads)."""
+    while True:
+        lines = [line.line for line in jobs.log_lines(settings, job.job_id)]
+        message = jobs.get_job(settings, job.job_id).message
+        if len(jobs.log_lines(settings, job.job_id)) == len(lines):
+            return lines, message
+
+
 def test_a_job_runs_the_family_in_another_process_and_records_its_entry(settings):
     job = jobs.start_job(
         settings,
@@ -107,10 +117,10 @@ def test_progress_lines_stream_into_the_store_while_the_job_runs(settings):
     job = jobs.start_job(settings, "sleepy", item=SLEEPY, started_by="ann")
     _first_line(settings, job)
     time.sleep(0.5)
-    lines = [line.line for line in jobs.log_lines(settings, job.job_id)]
+    lines, message = _quiet_snapshot(settings, job)
     assert lines[0] == "training sleepy started by ann"
     assert lines[-1].startswith("step ")
-    assert jobs.get_job(settings, job.job_id).message == lines[-1]
+    assert message == lines[-1]
     newer = jobs.log_lines(settings, job.job_id, after=len(lines))
     assert all(line.line_no > len(lines) for line in newer)
 
