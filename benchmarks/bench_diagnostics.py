@@ -11,7 +11,7 @@ Prints the Markdown body of the "## Diagnostics" section of benchmarks/RESULTS.m
 1. generated hold-out (last 15 % by time) top-1, top-3, ECE, bench-diagnosis rate, against the
    keyword baseline;
 2. OpenRepair real bench text (laptops, tablets; category given) top-1 and top-3, both models;
-3. the hand-written customer phrasings of ``eval_data/handwritten.csv``, both models, and the
+3. the hand-written customer phrasings of ``eval_data/handwritten*.csv``, both models, and the
    model per kind of phrasing;
 4. speed: one warm prediction, one explanation, 1,000 predictions in a batch (median of runs).
 """
@@ -33,7 +33,11 @@ from core.settings import Settings  # noqa: E402
 from data.generator.symptoms import phrases  # noqa: E402
 from models.diagnostics.features import Case  # noqa: E402
 from models.diagnostics.metrics import ranked_codes  # noqa: E402
-from models.diagnostics.openrepair import score_handwritten, score_real_text  # noqa: E402
+from models.diagnostics.openrepair import (  # noqa: E402
+    HANDWRITTEN_FILES,
+    score_handwritten,
+    score_real_text,
+)
 from models.diagnostics.store import load_production_model  # noqa: E402
 from models.diagnostics.train import (  # noqa: E402
     baseline_from_rows,
@@ -97,7 +101,9 @@ def main() -> None:
     rows = training_rows(settings)
     baseline = baseline_from_rows(rows)
     real = [score_real_text(model, baseline, category) for category in ("laptop", "tablet")]
-    handwritten = score_handwritten(model, baseline)
+    handwritten = {
+        name: score_handwritten(model, baseline, file) for name, file in HANDWRITTEN_FILES.items()
+    }
 
     model.predict_proba([SPEED_CASE])  # warm caches
     one = _median_seconds(lambda: model.predict_proba([SPEED_CASE]), 50)
@@ -126,19 +132,20 @@ def main() -> None:
             + " | ".join(f"{x:.3f}" for x in figures)
             + " | – |"
         )
-    figures = (handwritten.top1, handwritten.top3, handwritten.baseline_top1,
-               handwritten.baseline_top3)  # fmt: skip
-    print(
-        f"| hand-written phrasings | {handwritten.rows:,} | "
-        + " | ".join(f"{x:.3f}" for x in figures)
-        + " | – |"
-    )
+    for name, score in handwritten.items():
+        figures = (score.top1, score.top3, score.baseline_top1, score.baseline_top3)
+        print(
+            f"| {name} phrasings | {score.rows:,} | "
+            + " | ".join(f"{x:.3f}" for x in figures)
+            + " | – |"
+        )
     print()
-    kinds = "; ".join(
-        f"{kind} {rows} rows {top1:.2f} / {top3:.2f}"
-        for kind, (rows, top1, top3) in handwritten.by_kind.items()
-    )
-    print(f"Hand-written, model top-1 / top-3 per kind: {kinds}.")
+    for name, score in handwritten.items():
+        kinds = "; ".join(
+            f"{kind} {rows} rows {top1:.2f} / {top3:.2f}"
+            for kind, (rows, top1, top3) in score.by_kind.items()
+        )
+        print(f"{name.capitalize()}, model top-1 / top-3 per kind: {kinds}.")
     print(f"Bench diagnosis recommended (top probability < {model.threshold:.2f}) for "
           f"{m['bench_rate']:.1%} of the generated hold-out; top-1 on the rest "
           f"{m['accepted_top1']:.3f}.")  # fmt: skip
