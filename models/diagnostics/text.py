@@ -56,7 +56,7 @@ GLOSSARY = {
     # battery / power / charging
     "akku": "battery", "accu": "battery", "batterij": "battery", "batterie": "battery",
     "batteria": "battery", "bateria": "battery", "laden": "charge", "laadt": "charge",
-    "lad": "charge", "ladt": "charge", "ladet": "charge", "opladen": "charge",
+    "ladt": "charge", "ladet": "charge", "opladen": "charge",
     "charge": "charge", "ricarica": "charge", "carga": "charge", "netzteil": "charger",
     "ladegerat": "charger", "oplader": "charger", "adapter": "charger", "chargeur": "charger",
     "caricatore": "charger", "ladebuchse": "charging port", "buchse": "port",
@@ -73,7 +73,7 @@ GLOSSARY = {
     # keyboard / trackpad / hinge / case
     "tastatur": "keyboard", "toetsenbord": "keyboard", "clavier": "keyboard",
     "tastiera": "keyboard", "teclado": "keyboard", "toets": "key", "toetsen": "keys",
-    "taste": "key", "tasten": "keys", "touche": "key", "touches": "keys",
+    "tasten": "keys", "touche": "key",
     "scharnier": "hinge", "charniere": "hinge", "cerniera": "hinge", "bisagra": "hinge",
     "gehause": "case", "behuizing": "case",
     # heat / fan
@@ -82,10 +82,10 @@ GLOSSARY = {
     "heet": "hot", "warm": "hot", "lufter": "fan", "ventilator": "fan", "ventilateur": "fan",
     "ventola": "fan", "luftung": "fan", "warmeleitpaste": "thermal paste",
     # software / start / speed
-    "langzaam": "slow", "traag": "slow", "langsam": "slow", "lent": "slow", "lento": "slow",
+    "langzaam": "slow", "traag": "slow", "langsam": "slow", "lento": "slow",
     "start": "start", "startet": "start", "opstarten": "boot", "demarre": "start",
     "hochfahren": "boot", "bootet": "boot", "wachtwoord": "password", "passwort": "password",
-    "kennwort": "password", "mot": "word", "virus": "virus", "viren": "virus",
+    "kennwort": "password", "virus": "virus", "viren": "virus",
     "betriebssystem": "operating system", "besturingssysteem": "operating system",
     "einrichten": "setup", "instellen": "setup", "installeren": "install",
     "installieren": "install", "aktualisierung": "update", "updaten": "update",
@@ -99,12 +99,12 @@ GLOSSARY = {
     "brenner": "disc drive", "lecteur": "drive",
     # liquid
     "wasser": "water", "water": "water", "eau": "water", "acqua": "water", "agua": "water",
-    "nat": "wet", "nass": "wet", "koffie": "coffee", "kaffee": "coffee", "thee": "tea",
-    "tee": "tea", "gemorst": "spilled", "verschuttet": "spilled", "renverse": "spilled",
+    "nass": "wet", "koffie": "coffee", "kaffee": "coffee", "thee": "tea",
+    "gemorst": "spilled", "verschuttet": "spilled", "renverse": "spilled",
     "waterschade": "water damage", "wasserschaden": "water damage",
     # sound / camera / buttons / wireless
-    "geluid": "sound", "ton": "sound", "son": "sound", "suono": "sound", "sonido": "sound",
-    "lautsprecher": "speaker", "luidspreker": "speaker", "haut": "speaker",
+    "geluid": "sound", "suono": "sound", "sonido": "sound",
+    "lautsprecher": "speaker", "luidspreker": "speaker",
     "microfoon": "microphone", "mikrofon": "microphone", "kopfhorer": "headphone",
     "koptelefoon": "headphone", "camara": "camera", "kamera": "camera",
     "knop": "button", "knopf": "button", "bouton": "button", "pulsante": "button",
@@ -113,12 +113,26 @@ GLOSSARY = {
     "verbindung": "connection", "netwerk": "network", "netzwerk": "network",
     # general
     "geht": "works", "werkt": "works", "funktioniert": "works", "marche": "works",
-    "funziona": "works", "funciona": "works", "niet": "not", "nicht": "not", "nie": "not",
-    "pas": "not", "geen": "no", "kein": "no", "keine": "no", "meer": "more", "mehr": "more",
+    "funziona": "works", "funciona": "works", "niet": "not", "nicht": "not",
+    "geen": "no", "kein": "no", "keine": "no", "meer": "more", "mehr": "more",
     "gevallen": "dropped", "heruntergefallen": "dropped", "gefallen": "dropped",
-    "tombe": "dropped", "caduto": "dropped", "scheur": "crack", "los": "loose",
-    "locker": "loose", "wackelkontakt": "loose contact",
+    "tombe": "dropped", "caduto": "dropped", "scheur": "crack",
+    "wackelkontakt": "loose contact",
 }  # fmt: skip
+
+# Foreign repair words that are English words too ("my son", "a ton of pop-ups", "ghost touches",
+# "lent it to my lad"): translated only in a text that has another, unmistakably foreign word of
+# the glossary ("kein ton", "pas de son"), so English text keeps its meaning.
+FALSE_FRIENDS = {
+    "son": "sound", "ton": "sound", "haut": "speaker", "lad": "charge", "taste": "key",
+    "touches": "keys", "lent": "slow", "locker": "loose", "los": "loose", "pas": "not",
+    "nie": "not", "mot": "word", "tee": "tea", "nat": "wet",
+}  # fmt: skip
+# Glossary words an English text uses in the same sense: no sign that a text is foreign.
+_ALSO_ENGLISH = frozenset(
+    ["charge", "start", "virus", "water", "warm", "adapter", "defect", "cd", "dvd"]
+)
+_FOREIGN = frozenset(GLOSSARY) - _ALSO_ENGLISH
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _WITH = re.compile(r"\bw/")
@@ -132,8 +146,8 @@ def fold_accents(text: str) -> str:
 
 
 @cache
-def _word_map() -> dict[str, str]:
-    return {**GLOSSARY, **SHORTHAND}
+def _word_map(foreign: bool) -> dict[str, str]:
+    return {**GLOSSARY, **SHORTHAND, **(FALSE_FRIENDS if foreign else {})}
 
 
 def normalise_text(text: str | None) -> str:
@@ -143,7 +157,7 @@ def normalise_text(text: str | None) -> str:
         return ""
     text = fold_accents(_SPLIT_GLUED.sub(r"\1 \2", text)).lower().replace("'", "")
     text = _WITH.sub(" with ", text)
-    words = _word_map()
+    words = _word_map(foreign=not _FOREIGN.isdisjoint(_TOKEN.findall(text)))
     clauses = [
         " ".join(words.get(token, token) for token in _TOKEN.findall(clause)).split()
         for clause in _PUNCTUATION.split(text)

@@ -36,6 +36,16 @@ def test_text_that_only_says_it_works_is_kept_whole() -> None:
     assert normalise_text("works fine") == "works fine"
 
 
+def test_english_words_that_are_also_foreign_repair_words_keep_their_english_meaning() -> None:
+    assert normalise_text("my son dropped it, ghost touches") == "my son dropped it ghost touches"
+    assert normalise_text("a ton of pop ups") == "a ton of pop ups"
+
+
+def test_those_words_are_translated_in_a_foreign_text() -> None:
+    assert normalise_text("kein Ton mehr") == "no sound more"
+    assert normalise_text("Touches ne marche pas") == "keys ne works not"
+
+
 def test_misspelt_concept_words_still_count() -> None:
     assert concepts(normalise_text("home buton stuck")) == "concept_button"
     assert "concept_liquid" in concepts(normalise_text("cofee on it"))
