@@ -214,9 +214,9 @@ CONCEPTS: dict[str, frozenset[str]] = {
         "charger flat lasts",
         "screen": "screen display image picture backlight lines line pixels flicker flickering "
         "monitor touchscreen blank dim dark spots bleeding tint colours colors",
-        "damage": "cracked crack cracks broken shattered smashed glass dropped fell fall falls "
-        "chipped chip splintered spiderweb spiderwebbed dent dented bent shards threw thrown "
-        "sat stepped",
+        "damage": "cracked crack cracks cracking broken shattered smashed glass dropped fell fall "
+        "falls chipped chip splintered spiderweb spiderwebbed dent dented bent shards threw "
+        "thrown sat stepped",
         "heat": "hot heat overheating overheats overheat fan fans noise noisy loud dust dusty "
         "thermal warm burning whirring rattling rattle vent vents cooling",
         "liquid": "water wet liquid spilled spill spilt coffee tea juice drink rain soaked damp "

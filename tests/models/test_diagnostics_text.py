@@ -52,6 +52,10 @@ def test_misspelt_concept_words_still_count() -> None:
     assert "concept_screen" in concepts(normalise_text("screeen black"))
 
 
+def test_cracking_is_damage_not_a_misspelt_crackling_sound() -> None:
+    assert concepts(normalise_text("screen cracking")) == "concept_screen concept_damage"
+
+
 def test_short_common_words_are_not_taken_for_misspellings() -> None:
     assert concepts(normalise_text("all over the place")) == ""
 
