@@ -24,7 +24,7 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
 from data import reference
-from models.diagnostics.text import concepts, normalise_text
+from models.diagnostics.text import concepts, normalise_text, without_device_nouns
 
 CATEGORIES = ("phone", "tablet", "laptop", "game_console", "smartwatch")
 AGE_BIN_EDGES = (1, 2, 3, 4, 5, 6, 8)  # years; the last bin is 8+
@@ -141,7 +141,7 @@ def case_frame(cases: list[Case], on: date | None = None) -> pd.DataFrame:
         if age is None and device is not None:
             age = device_age_years(device.release_date, on)
         bin_ = age_bin(age)
-        text = normalise_text(case.symptoms)
+        text = without_device_nouns(normalise_text(case.symptoms))
         rows.append(
             {
                 "text": text,

@@ -165,6 +165,20 @@ def normalise_text(text: str | None) -> str:
     return " ".join(drop_intact_clauses([c for c in clauses if c]))
 
 
+# Generic names of the device itself ("my laptop", "the phone"): the category is a feature of its
+# own, so these words can only teach the model how often the history's phrasings happen to name the
+# device for each fault. "controller" stays: for consoles it names the faulty part.
+DEVICE_NOUNS = frozenset([
+    "phone", "phones", "mobile", "smartphone", "cellphone", "tablet", "tab", "laptop", "laptops",
+    "notebook", "computer", "pc", "console", "smartwatch",
+])  # fmt: skip
+
+
+def without_device_nouns(normalised: str) -> str:
+    """``normalised`` text without the generic names of the device (``DEVICE_NOUNS``)."""
+    return " ".join(word for word in normalised.split() if word not in DEVICE_NOUNS)
+
+
 # A clause saying that something works ("front is fine", "headphones work", "touch still ok")
 # names a part that is *not* the fault; its words would otherwise vote for that part's faults.
 _PUNCTUATION = re.compile(r"[,.;:!?()\[\]/\\|+&-]+")

@@ -109,6 +109,11 @@ def test_liquid_quick_answer_raises_liquid_damage(loaded) -> None:
     assert wet["liquid_damage"] > 2 * unknown["liquid_damage"]
 
 
+def test_naming_the_device_in_the_text_changes_nothing(loaded) -> None:
+    named = _proba(loaded, Case("laptop", "Laptop blue screen", model="ThinkPad T480"))
+    assert named == _proba(loaded, Case("laptop", "blue screen", model="ThinkPad T480"))
+
+
 def test_unanswered_quick_questions_change_nothing(loaded) -> None:
     text = "screen went black"
     plain = _proba(loaded, Case("phone", text, model="iPhone 12"))
