@@ -172,7 +172,8 @@ def _answer_each(loaded, cases: list[Case], top: int, stock: dict[str, int] | No
             typer.echo(json.dumps(next(answers).as_json()))
     if failures:
         rows = ", ".join(str(r + 2) for r in failures)  # +2: the header is line 1
-        raise _fail(f"{len(failures)} of {len(cases)} rows could not be answered (lines {rows})")
+        lines = "line" if len(failures) == 1 else "lines"
+        raise _fail(f"{len(failures)} of {len(cases)} rows could not be answered ({lines} {rows})")
 
 
 def _single_case(category: str | None, model: str | None, symptoms: str | None,

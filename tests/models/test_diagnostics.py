@@ -258,7 +258,8 @@ def test_input_file_bad_row_keeps_its_place_and_exits_1(trained_dir: Path, use_d
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert "unknown device category 'toaster'" in lines[0]["error"]
     assert "candidates" in lines[1]
-    assert result.exit_code == 1 and "error: 1 of 2 rows" in result.stderr
+    assert result.exit_code == 1
+    assert "error: 1 of 2 rows could not be answered (line 2)" in result.stderr
 
 
 @pytest.mark.parametrize(
