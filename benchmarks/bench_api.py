@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_api.py                    # defaults: 3 rounds of 10 s each
     .venv/bin/python benchmarks/bench_api.py --rounds 5 --duration 20 --workers 2
+    .venv/bin/python benchmarks/bench_api.py --compare /tmp/old-tree  # before/after, one run
 
 Steps, all in one run so the ratios compare like with like on the same machine state:
 
@@ -10,12 +11,17 @@ Steps, all in one run so the ratios compare like with like on the same machine s
 2. serve the app as ``repairlens api`` does (uvicorn with uvloop and httptools, ``--workers``
    processes, JSON request logs on, the rate limiter on with a limit no client reaches);
 3. make 200 bookings through the API over the next days and keep their access tokens;
-4. warm up each route for a few seconds (discarded), then per round run wrk (``-c 50``)
-   against the trivial ``GET /healthz`` of the same app, the status read
+4. per round, start the server afresh, warm up each route for a few seconds (discarded), then
+   run wrk (``-c 50``) against the trivial ``GET /healthz`` of the same app, the status read
    ``GET /api/v1/bookings/{token}`` (a Lua script cycles through the 200 tokens) and the slot
    search ``GET /api/v1/stores/{code}/slots?day=…`` (cycling through stores and days);
 5. print the medians over the rounds as the Markdown of the "## Booking API" section of
    benchmarks/RESULTS.md, with each route's throughput as a share of the trivial endpoint's.
+
+With ``--compare DIR`` (a copy of an older source tree) each round also serves that tree's app
+on the same database and measures it the same way, alternating which tree goes first, so before
+and after meet the same machine state; each tree's shares are against its own trivial endpoint.
+Servers run one at a time and start afresh each round (warm-up included).
 """
 
 from __future__ import annotations
@@ -83,7 +89,8 @@ def fresh_database(name: str) -> str:
     return url
 
 
-def serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+def serve(url: str, data_dir: Path, port: int, workers: int, tree: Path) -> subprocess.Popen:
+    """``tree``'s app (``python -m`` puts the working directory first on the import path)."""
     env = os.environ | {
         "REPAIRLENS_OPS_DB_URL": url,
         "REPAIRLENS_DATA_DIR": str(data_dir),
@@ -102,7 +109,7 @@ def serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen
         "httptools",
     ]
     server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True
+        command, cwd=tree, env=env, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -168,51 +175,98 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def measure_round(
+    base: str,
+    targets: dict[str, list[str]],
+    duration: int,
+    scratch: Path,
+    runs: dict[tuple[str, str], list[dict[str, float]]],
+    label: str,
+    round_: int,
+) -> None:
+    """Each endpoint once, after a discarded warm-up of each (every pooled connection opens
+    and prepares its statements)."""
+    for paths in targets.values():
+        wrk(base, paths, WARM_UP_SECONDS, scratch)
+    for name, paths in targets.items():
+        runs[label, name].append(wrk(base, paths, duration, scratch))
+        load = os.getloadavg()[0]
+        print(
+            f"round {round_ + 1} {label} {name}: {runs[label, name][-1]}, load {load:.1f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="DIR",
+        help="an older copy of the source tree, measured in turn with this one in every round",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    trees = {"after": ROOT, "before": args.compare.resolve()} if args.compare else {"": ROOT}
     url = fresh_database(DATABASE)
     scratch = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    server = serve(url, scratch, args.port, args.workers)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        status_paths, search_paths = make_bookings(base)
+        first = serve(url, scratch, args.port, args.workers, ROOT)
+        try:
+            status_paths, search_paths = make_bookings(base)
+        finally:
+            stop(first)
         print(f"{len(status_paths)} bookings made", flush=True)
         targets = {
             "trivial `GET /healthz`": ["/healthz"],
             "status read `GET /api/v1/bookings/{token}`": status_paths,
             "slot search `GET /api/v1/stores/{code}/slots`": search_paths,
         }
-        # Warm-up, discarded: each pooled connection opens and prepares its statements.
-        for paths in targets.values():
-            wrk(base, paths, WARM_UP_SECONDS, scratch)
-        runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        runs = {(label, name): [] for label in trees for name in targets}
         for round_ in range(args.rounds):
-            for name, paths in targets.items():
-                runs[name].append(wrk(base, paths, args.duration, scratch))
-                print(f"round {round_ + 1} {name}: {runs[name][-1]}", flush=True)
+            labels = list(trees) if round_ % 2 == 0 else list(reversed(trees))
+            for label in labels:
+                # One server at a time, started afresh: two at once would hold twice the
+                # database connections, and neither competes with the other for the cores.
+                server = serve(url, scratch, args.port, args.workers, trees[label])
+                try:
+                    measure_round(base, targets, args.duration, scratch, runs, label, round_)
+                finally:
+                    stop(server)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
         with admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         shutil.rmtree(scratch, ignore_errors=True)
-    trivial = statistics.median(r["rps"] for r in runs["trivial `GET /healthz`"])
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nload average at the end: {load}; {args.workers} workers, wrk -t 2 -c {CONNECTIONS}")
-    print("\n| endpoint | requests/s | share of trivial | p50 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|")
-    for name, results in runs.items():
-        rps = statistics.median(r["rps"] for r in results)
-        p50 = statistics.median(r["p50"] for r in results)
-        p99 = statistics.median(r["p99"] for r in results)
-        print(f"| {name} | {rps:,.0f} | {rps / trivial:.0%} | {p50:.1f} | {p99:.1f} |")
+    print("\n| code | endpoint | requests/s | share of trivial | p50 ms | p99 ms |")
+    print("|---|---|---:|---:|---:|---:|")
+    for label in trees:
+        trivial = statistics.median(r["rps"] for r in runs[label, "trivial `GET /healthz`"])
+        for name in targets:
+            results = runs[label, name]
+            rps = statistics.median(r["rps"] for r in results)
+            p50 = statistics.median(r["p50"] for r in results)
+            p99 = statistics.median(r["p99"] for r in results)
+            shares = ", ".join(
+                f"{r['rps'] / t['rps']:.0%}"
+                for r, t in zip(results, runs[label, "trivial `GET /healthz`"], strict=True)
+            )
+            print(
+                f"| {label} | {name} | {rps:,.0f} | {rps / trivial:.0%} ({shares}) "
+                f"| {p50:.1f} | {p99:.1f} |"
+            )
 
 
 if __name__ == "__main__":

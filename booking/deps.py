@@ -50,8 +50,10 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def get_database(state: StateDep) -> Database:
-    return state.db
+async def get_database(request: Request) -> Database:
+    # Straight from the app state rather than through ``StateDep``: every nested dependency
+    # is one more pass of FastAPI's dependency solver on each request.
+    return request.app.state.repairlens.db
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
@@ -65,9 +67,9 @@ async def current_time() -> dt.datetime:
 Now = Annotated[dt.datetime, Depends(current_time)]
 
 
-async def rate_limit(request: Request, state: StateDep) -> None:
+async def rate_limit(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
-    retry_after = state.limiter.retry_after(client)
+    retry_after = request.app.state.repairlens.limiter.retry_after(client)
     if retry_after is not None:
         raise TooManyRequests(
             "too many requests: slow down", headers={"Retry-After": str(retry_after)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ from booking.routes import health, public, staff
 from booking.security import RateLimiter
 from core.settings import Settings, get_settings
 
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -34,7 +37,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        # What start-up loaded (~130,000 objects: FastAPI, SQLAlchemy, pydantic, the schema)
+        # lives as long as the process. Frozen, a full garbage collection triggered by request
+        # garbage scans only what requests allocate instead of pausing the worker, and every
+        # request in flight on it, for tens of milliseconds. Young collections run every
+        # YOUNG_COLLECTION_THRESHOLD allocations instead of 700: a request's objects are freed
+        # by reference counting, so scanning the requests in flight that often is wasted work.
+        thresholds = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
         yield
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
         await state.db.aclose()
 
     app = FastAPI(
