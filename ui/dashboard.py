@@ -55,9 +55,14 @@ _FUNCTIONS: dict[str, Callable[..., pl.DataFrame]] = {
     "customer_value": m.customer_value,
     "leaderboard": m.technician_leaderboard,
     "history": m.technician_history,
-    "alerts": m.anomalies,
+    "band_alerts": m.kpi_band_alerts,
+    "rework_alerts": m.rework_spike_alerts,
+    "creep_alerts": m.turnaround_creep_alerts,
 }
 
+
+# The alert kinds of ``warehouse.metrics.anomalies``, in its order.
+_ALERT_KINDS = ("band_alerts", "rework_alerts", "creep_alerts")
 
 # ------------------------------------------------------------------------------------ loading
 
@@ -173,11 +178,11 @@ def section_frames(
     (DuckDB releases the GIL while it works).
     """
     filters, compared = view.filters, view.filters.compared()
-    # Alerts look back from the window end only: other dates share one computation.
-    calls: dict[str, tuple] = {
-        "kpis": ("kpis", filters),
-        "alerts": ("alerts", replace(filters, start=filters.end, comparison="none")),
-    }
+    # Alerts look back from the window end only: other dates share one computation. Each kind
+    # is its own call, so the three run side by side.
+    lookback = replace(filters, start=filters.end, comparison="none")
+    calls: dict[str, tuple] = {"kpis": ("kpis", filters)}
+    calls |= {kind: (kind, lookback) for kind in _ALERT_KINDS}
     if compared:
         calls["kpis_compared"] = ("kpis", compared)
     if view.section == "revenue":
@@ -209,6 +214,7 @@ def section_frames(
             pl.col("period").alias("comparison_period"),
             (pl.col("period") + offset).alias("period"),
         )
+    frames["alerts"] = pl.concat([frames.pop(kind) for kind in _ALERT_KINDS])
     if "customer_value" in frames:
         value = frames.pop("customer_value")
         frames["value_groups"] = m.value_by_group(value)
@@ -531,11 +537,14 @@ def operations_section(version: str, view: View, options: FilterOptions) -> None
             border=True,
         )
 
+    # Without a selection the quantiles come from binned durations (warehouse/README.md).
+    approximate = "" if view.filters.has_dimension_filters else f" {m.QUANTILE_NOTE}"
     left, right = st.columns(2)
     with left:
         st.subheader("Turnaround per stage")
         st.caption(
             "Repairs collected in the window; each stage over the repairs that passed through it."
+            + approximate
         )
         stages = frames["stages"].filter(pl.col("repairs_in_stage") > 0)
         if stages.is_empty():
@@ -544,7 +553,7 @@ def operations_section(version: str, view: View, options: FilterOptions) -> None
             st.altair_chart(charts.quantile_chart(stages, "stage_label", "stage"), width="stretch")
     with right:
         st.subheader("In repair → ready, by repair type")
-        st.caption("Bench plus quality check, repairs ready in the window.")
+        st.caption("Bench plus quality check, repairs ready in the window." + approximate)
         bench = frames["bench"]
         if bench.is_empty():
             st.info("No repair became ready in the window.")

@@ -56,6 +56,14 @@ def test_every_section_renders_from_its_link(built, section):
     assert not at.error
 
 
+def test_binned_quantiles_are_announced_only_without_a_selection(built):
+    def announced(at: AppTest) -> bool:
+        return any("binned" in caption.value for caption in at.caption)
+
+    assert announced(_page({"section": "operations"}))
+    assert not announced(_page({"section": "operations", "store": "1"}))  # exact then
+
+
 def test_a_shareable_link_sets_the_filters(built):
     at = _page({"preset": "30d", "cmp": "yoy", "grain": "day", "store": "1"})
     assert at.selectbox(key="bi_preset").value == "30d"

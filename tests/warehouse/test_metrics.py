@@ -20,13 +20,14 @@ Repair 4 is a warranty rework of repair 2.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import pytest
 from polars.testing import assert_frame_equal
 
 from warehouse import metrics as m
-from warehouse.metrics import Filters, MetricInputError, summaries
+from warehouse.metrics import Filters, MetricInputError, binned, summaries
 
 D = dt.date
 T = dt.datetime
@@ -258,6 +259,11 @@ def test_payment_methods_sum_succeeded_payments_and_count_failed_attempts(wareho
     ]
 
 
+def test_repair_details_keep_the_newest_collected_repairs(warehouse):
+    details = m.repair_details(warehouse, MARCH, limit=2)
+    assert details["repair_id"].to_list() == [4, 2]  # collected Mar 21 and 12; 1 on Mar 4
+
+
 def test_repair_details_can_be_focused_on_a_clicked_week(warehouse):
     details = m.repair_details(warehouse, MARCH, (("period_week", (D(2026, 3, 9),)),))
     assert details["repair_id"].to_list() == [2]
@@ -266,26 +272,54 @@ def test_repair_details_can_be_focused_on_a_clicked_week(warehouse):
 # ------------------------------------------------------------------------------- operations
 
 
+def _binned(hours: float) -> object:
+    """An expected stage quantile: exact up to the documented binning error."""
+    return pytest.approx(hours, rel=binned.QUANTILE_ERROR)
+
+
 def test_stage_distributions_cover_repairs_that_passed_through_the_stage(warehouse):
     stages = {row["stage"]: row for row in m.stage_durations(warehouse, MARCH).to_dicts()}
     assert stages["awaiting_parts_hours"]["repairs_in_stage"] == 1  # only 2 waited
     assert stages["awaiting_parts_hours"]["share_of_repairs"] == pytest.approx(1 / 3)
-    assert stages["awaiting_parts_hours"]["median_hours"] == 40
-    assert stages["received_to_diagnosed_hours"]["median_hours"] == 2  # 1, 2, 4
-    assert stages["total_turnaround_hours"]["median_hours"] == 48  # 24, 48, 72
+    assert stages["awaiting_parts_hours"]["median_hours"] == _binned(40)
+    assert stages["received_to_diagnosed_hours"]["median_hours"] == _binned(2)  # 1, 2, 4
+    assert stages["total_turnaround_hours"]["median_hours"] == _binned(48)  # 24, 48, 72
+    assert stages["total_turnaround_hours"]["p25_hours"] == _binned(36)  # halfway from 24 to 48
+    assert stages["total_turnaround_hours"]["mean_hours"] == pytest.approx(48)  # exact
+
+
+def test_stage_distributions_of_a_selection_bin_its_own_repairs(warehouse):
+    stages = m.stage_durations(warehouse, replace(MARCH, stores=(1,)))
+    total = stages.filter(stage="total_turnaround_hours").row(0, named=True)
+    assert total["repairs_in_stage"] == 3  # 1, 2, 4 are Berlin's
+    assert total["median_hours"] == _binned(48)
 
 
 def test_bench_time_runs_from_in_repair_to_ready_per_repair_type(warehouse):
     bench = dict(
         m.bench_time_by_repair_type(warehouse, MARCH).select("repair_type", "median_hours").rows()
     )
-    assert bench == {"screen_replacement": 17, "battery_replacement": 4.5}  # (22, 12), (4, 5)
+    # (22, 12), (4, 5)
+    assert bench == {"screen_replacement": _binned(17), "battery_replacement": _binned(4.5)}
+
+
+def test_bench_time_of_a_selection_is_exact(warehouse):
+    bench = m.bench_time_by_repair_type(warehouse, replace(MARCH, stores=(1,)))
+    assert dict(bench.select("repair_type", "median_hours").rows()) == {
+        "screen_replacement": 22,  # only 1 is Berlin's (7 is Amsterdam's)
+        "battery_replacement": 4.5,
+    }
 
 
 def test_sla_breaches_use_the_default_target_per_repair_type(warehouse):
     sla = {row["repair_type"]: row for row in m.sla_breaches(warehouse, MARCH).to_dicts()}
     assert sla["screen_replacement"]["breaches"] == 1  # 7 took 48 h against 24
     assert sla["battery_replacement"]["breach_rate"] == 0.5  # 2 took 48 h, 4 took 6 h
+
+
+def test_sla_medians_are_exact(warehouse):
+    sla = dict(m.sla_breaches(warehouse, MARCH).select("repair_type", "median_hours").rows())
+    assert sla == {"screen_replacement": 36, "battery_replacement": 27}  # (24, 48), (48, 6)
 
 
 def test_sla_targets_can_be_changed_and_others_fall_back(warehouse):
@@ -426,20 +460,36 @@ def test_a_week_far_above_its_usual_revenue_raises_an_alert():
 def test_prepared_summaries_give_the_same_results_as_computing_them_inline(warehouse):
     # The same selections as the tests above, once with each summary computed in the query and
     # once read from the per-version tables a long-lived reader prepares.
+    berlin = replace(MARCH, stores=(1,))
+    berlin_screens = replace(berlin, repair_types=("screen_replacement",))  # no cube grouping
+
     def results() -> list:
         return [
-            m.technician_leaderboard(warehouse, MARCH),
-            m.technician_history(warehouse, MARCH, 10, "week"),
-            m.open_backlog(warehouse, MARCH),
-            m.customer_value(warehouse, MARCH),
-            m.customer_value(warehouse, Filters(D(2026, 3, 1), D(2026, 3, 31), stores=(1,))),
+            frame
+            # February 10th – March 31st: a partial month and a whole one.
+            for filters in (MARCH, berlin, berlin_screens, Filters(D(2026, 2, 10), D(2026, 3, 31)))
+            for frame in (
+                m.kpi_summary(warehouse, filters),
+                m.timeseries(warehouse, filters, "week"),
+                m.breakdown(warehouse, filters, "brand"),
+                m.payment_methods(warehouse, filters),
+                m.repair_details(warehouse, filters, limit=2),
+                m.stage_durations(warehouse, filters),
+                m.bench_time_by_repair_type(warehouse, filters),
+                m.technician_leaderboard(warehouse, filters),
+                m.technician_history(warehouse, filters, 10, "week"),
+                m.open_backlog(warehouse, filters),
+                m.booking_funnel(warehouse, filters),
+                m.customer_value(warehouse, filters),
+                m.anomalies(warehouse, filters),
+            )
         ]
 
     inline = results()
     summaries.prepare(warehouse)
     try:
-        assert summaries.relation(warehouse, "cancellations").startswith(summaries.CATALOG)
+        assert summaries.relation(warehouse, "open_spans").startswith(summaries.CATALOG)
         for computed, prepared in zip(inline, results(), strict=True):
             assert_frame_equal(computed, prepared)
     finally:
-        warehouse.execute(f"DETACH {summaries.CATALOG}")
+        summaries.discard(warehouse)

@@ -14,6 +14,7 @@ from warehouse.metrics.alerts import (
     rework_spike_alerts,
     turnaround_creep_alerts,
 )
+from warehouse.metrics.binned import QUANTILE_ERROR, QUANTILE_NOTE
 from warehouse.metrics.customers import customer_value, value_by_group, value_distribution
 from warehouse.metrics.definitions import KPI_NAMES, METRICS, Metric
 from warehouse.metrics.filters import (
@@ -55,6 +56,8 @@ __all__ = [
     "GRAINS",
     "KPI_NAMES",
     "METRICS",
+    "QUANTILE_ERROR",
+    "QUANTILE_NOTE",
     "STAGES",
     "Comparison",
     "Filters",

@@ -15,14 +15,16 @@ dimension filters:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import polars as pl
 
 from warehouse.metrics.filters import Filters, query, repair_conditions
+from warehouse.metrics.summaries import cube_rows, relation
 
 BAND_BLOCKS = 12
 BAND_WIDTH_SD = 2.0
@@ -37,9 +39,10 @@ CREEP_MIN_REPAIRS = 20
 
 ALERT_COLUMNS = {"kind": pl.String, "subject": pl.String, "message": pl.String}
 
+# metric → (label, the ``summaries`` cube it is summed from)
 _BAND_METRICS = {
-    "revenue_eur": ("Revenue", "collected_date", "sum(r.revenue_eur)::DOUBLE"),
-    "repairs": ("Repairs received", "received_date", "count(*)"),
+    "revenue_eur": ("Revenue", "collected_days"),
+    "repairs": ("Repairs received", "received_days"),
 }
 
 
@@ -76,17 +79,15 @@ def kpi_band_alerts(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
     """Headline metrics whose last 7 days fall outside their expected band (see module doc)."""
     cond, params = repair_conditions(filters)
     days = 7 * (BAND_BLOCKS + 1)
+    lookback = replace(filters, start=filters.end - dt.timedelta(days=days - 1), comparison="none")
     # One row per 7-day block counted back from the window end: block 0 is the latest.
-    per_metric = [
-        f"""{name}_daily AS (
-            SELECT r.{column} AS d, {expr} AS {name}
-            FROM fct_repairs r
-            WHERE {cond} AND r.{column} BETWEEN CAST($end AS DATE) - INTERVAL {days - 1} DAY
-                  AND $end
-            GROUP BY 1
-        )"""
-        for name, (_, column, expr) in _BAND_METRICS.items()
-    ]
+    per_metric = []
+    for name, (_, cube) in _BAND_METRICS.items():
+        rows, _ = cube_rows(conn, cube, lookback, measures=(name,))
+        per_metric.append(
+            f"{name}_daily AS (SELECT r.day AS d, sum(r.{name}) AS {name} FROM ({rows}) r "
+            "GROUP BY 1)"
+        )
     joins = " ".join(f"LEFT JOIN {name}_daily USING (d)" for name in _BAND_METRICS)
     sums = ", ".join(f"coalesce(sum({name}), 0)::DOUBLE AS {name}" for name in _BAND_METRICS)
     sql = f"""
@@ -101,10 +102,8 @@ def kpi_band_alerts(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
     FROM days {joins}
     GROUP BY block ORDER BY block
     """
-    blocks = query(conn, sql, {**params, "end": filters.end})
-    first_activity = query(
-        conn, f"SELECT min(r.received_date) AS first_day FROM fct_repairs r WHERE {cond}", params
-    )["first_day"][0]
+    blocks = query(conn, sql, {**params, "start": lookback.start, "end": filters.end})
+    first_activity = _first_activity(conn, cond, params, blocks["first_day"].min())
     rows = []
     if first_activity is not None and blocks.height:
         # Blocks before the first repair would read as zeros and widen the band for nothing.
@@ -112,7 +111,7 @@ def kpi_band_alerts(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
         if blocks.height and blocks["block"][0] == 0:
             latest = blocks.row(0, named=True)
             history = blocks.filter(pl.col("block") > 0)
-            for name, (label, _, _) in _BAND_METRICS.items():
+            for name, (label, _) in _BAND_METRICS.items():
                 band = expected_band(history[name].to_list())
                 value = latest[name]
                 if band is None or band.low <= value <= band.high:
@@ -134,31 +133,46 @@ def kpi_band_alerts(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
     return pl.DataFrame(rows, schema=ALERT_COLUMNS)
 
 
+def _first_activity(
+    conn: duckdb.DuckDBPyConnection, cond: str, params: dict, lookback_start: dt.date | None
+) -> dt.date | None:
+    """The first day a selected repair was received, or ``lookback_start`` minus a day when
+    one was received before it: all the band needs to know, without reading all history."""
+    if lookback_start is None:
+        return None
+    sql = f"""
+    SELECT CASE WHEN EXISTS (
+                    SELECT 1 FROM fct_repairs r WHERE {cond} AND r.received_date < $lookback
+                ) THEN CAST($lookback AS DATE) - 1
+                ELSE (SELECT min(r.received_date) FROM fct_repairs r
+                      WHERE {cond} AND r.received_date >= $lookback) END AS first_day
+    """
+    return query(conn, sql, {**params, "lookback": lookback_start})["first_day"][0]
+
+
 def rework_spike_alerts(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Technicians whose repairs came back as reworks unusually often lately (see module doc)."""
+    recent_start = filters.end - dt.timedelta(days=REWORK_RECENT_DAYS - 1)
+    baseline_start = recent_start - dt.timedelta(days=REWORK_BASELINE_DAYS)
+    lookback = replace(filters, start=baseline_start, comparison="none")
     cond, params = repair_conditions(filters, alias="o")
+    completed, _ = cube_rows(conn, "completed_days", lookback, ("technician_id",))
     sql = f"""
-    WITH windows AS (
-        SELECT CAST($end AS DATE) - INTERVAL {REWORK_RECENT_DAYS - 1} DAY AS recent_start,
-               CAST($end AS DATE) - INTERVAL {REWORK_RECENT_DAYS + REWORK_BASELINE_DAYS - 1} DAY
-                   AS baseline_start
-    ),
-    returned AS (
+    WITH returned AS (
         SELECT o.technician_id,
-               count(*) FILTER (WHERE w.received_date >= recent_start) AS recent_reworks,
-               count(*) FILTER (WHERE w.received_date < recent_start) AS baseline_reworks
-        FROM fct_repairs w JOIN fct_repairs o ON o.repair_id = w.rework_of_repair_id, windows
-        WHERE w.is_rework AND {cond}
-          AND w.received_date BETWEEN baseline_start AND $end
+               count(*) FILTER (WHERE o.received_date >= $recent_start) AS recent_reworks,
+               count(*) FILTER (WHERE o.received_date < $recent_start) AS baseline_reworks
+        FROM {relation(conn, "reworks")} o
+        WHERE {cond} AND o.received_date BETWEEN $start AND $end
         GROUP BY 1
     ),
     done AS (
-        SELECT o.technician_id,
-               count(*) FILTER (WHERE o.completed_date >= recent_start) AS recent_completed,
-               count(*) FILTER (WHERE o.completed_date < recent_start) AS baseline_completed
-        FROM fct_repairs o, windows
-        WHERE o.is_completed AND {cond}
-          AND o.completed_date BETWEEN baseline_start AND $end
+        SELECT r.technician_id,
+               coalesce(sum(r.repairs_completed) FILTER (WHERE r.day >= $recent_start), 0)
+                   ::BIGINT AS recent_completed,
+               coalesce(sum(r.repairs_completed) FILTER (WHERE r.day < $recent_start), 0)
+                   ::BIGINT AS baseline_completed
+        FROM ({completed}) r
         GROUP BY 1
     )
     SELECT d.technician_id, t.technician_name, s.store_name,
@@ -171,8 +185,9 @@ def rework_spike_alerts(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl
     LEFT JOIN dim_store s ON s.store_id = t.store_id
     WHERE coalesce(r.recent_reworks, 0) >= {REWORK_MIN_COUNT}
     """
+    params |= {"start": baseline_start, "end": filters.end, "recent_start": recent_start}
     rows = []
-    for tech in query(conn, sql, {**params, "end": filters.end}).iter_rows(named=True):
+    for tech in query(conn, sql, params).iter_rows(named=True):
         if not tech["recent_completed"] or not tech["baseline_completed"]:
             continue
         recent_rate = tech["recent_reworks"] / tech["recent_completed"]

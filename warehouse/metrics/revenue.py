@@ -6,12 +6,14 @@ repair is invoiced and paid); repair volume counts repairs *received* in it. See
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import duckdb
 import polars as pl
 
 from warehouse.metrics.filters import Filters, Grain, check_grain, query, repair_conditions
+from warehouse.metrics.summaries import cube_rows
 
 Dimension = Literal["store", "device_category", "brand", "repair_type", "technician"]
 
@@ -24,14 +26,15 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
     "technician": ("r.technician_id", "coalesce(t.technician_name, 'unassigned')"),
 }
 
+# Over rows of the ``collected_days`` cube (``summaries.cube_rows``), aliased ``r``.
 _COLLECTED_AGGREGATES = """
     sum(r.revenue_eur)::DOUBLE AS revenue_eur,
-    count(*) AS repairs_collected,
+    coalesce(sum(r.repairs_collected), 0)::BIGINT AS repairs_collected,
     sum(r.gross_margin_eur)::DOUBLE AS gross_margin_eur,
     sum(r.parts_cost_eur)::DOUBLE AS parts_cost_eur,
     sum(r.labour_revenue_eur)::DOUBLE AS labour_revenue_eur,
-    avg(r.is_first_time_fix::INT) AS first_time_fix_rate,
-    avg(r.has_rework::INT) AS rework_rate,
+    sum(r.first_time_fixes) / nullif(sum(r.first_time_fix_known), 0) AS first_time_fix_rate,
+    sum(r.reworked) / nullif(sum(r.rework_known), 0) AS rework_rate,
     sum(r.awaiting_parts_hours) / nullif(sum(r.total_turnaround_hours), 0) AS awaiting_parts_share
 """
 
@@ -43,23 +46,24 @@ def kpi_summary(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFra
     feedback), so a card can say "—" instead of a misleading 0.
     """
     cond, params = repair_conditions(filters)
+    collected, _ = cube_rows(conn, "collected_days", filters)
+    received, _ = cube_rows(conn, "received_days", filters)
+    rated, _ = cube_rows(conn, "rated_days", filters)
     sql = f"""
     WITH collected AS (
-        SELECT {_COLLECTED_AGGREGATES}
-        FROM fct_repairs r WHERE {cond} AND r.collected_date BETWEEN $start AND $end
+        SELECT {_COLLECTED_AGGREGATES} FROM ({collected}) r
     ),
     received AS (
-        SELECT count(*) AS repairs
-        FROM fct_repairs r WHERE {cond} AND r.received_date BETWEEN $start AND $end
+        SELECT coalesce(sum(r.repairs), 0)::BIGINT AS repairs FROM ({received}) r
     ),
     ready AS (
         SELECT median(r.received_to_ready_hours) AS median_turnaround_hours
         FROM fct_repairs r WHERE {cond} AND r.ready_date BETWEEN $start AND $end
     ),
     rated AS (
-        SELECT avg(f.csat)::DOUBLE AS csat, count(f.csat) AS ratings
-        FROM fct_feedback f JOIN fct_repairs r USING (repair_id)
-        WHERE {cond} AND f.submitted_date BETWEEN $start AND $end
+        SELECT (sum(r.csat_total) / nullif(sum(r.ratings), 0))::DOUBLE AS csat,
+               coalesce(sum(r.ratings), 0)::BIGINT AS ratings
+        FROM ({rated}) r
     )
     SELECT revenue_eur, repairs, repairs_collected,
            revenue_eur / nullif(repairs_collected, 0) AS average_ticket_eur,
@@ -79,7 +83,8 @@ def timeseries(conn: duckdb.DuckDBPyConnection, filters: Filters, grain: Grain) 
     be partial, ``days_in_window`` says how many of their days are in the window.
     """
     grain = check_grain(grain)
-    cond, params = repair_conditions(filters)
+    collected, params = cube_rows(conn, "collected_days", filters)
+    received, _ = cube_rows(conn, "received_days", filters)
     sql = f"""
     WITH days AS (
         SELECT CAST(range AS DATE) AS day
@@ -91,19 +96,18 @@ def timeseries(conn: duckdb.DuckDBPyConnection, filters: Filters, grain: Grain) 
         FROM days GROUP BY 1
     ),
     collected AS (
-        SELECT CAST(date_trunc('{grain}', r.collected_date) AS DATE) AS period,
-               {_COLLECTED_AGGREGATES}
-        FROM fct_repairs r WHERE {cond} AND r.collected_date BETWEEN $start AND $end
+        SELECT CAST(date_trunc('{grain}', r.day) AS DATE) AS period, {_COLLECTED_AGGREGATES}
+        FROM ({collected}) r
         GROUP BY 1
     ),
     received AS (
-        SELECT CAST(date_trunc('{grain}', r.received_date) AS DATE) AS period, count(*) AS repairs
-        FROM fct_repairs r WHERE {cond} AND r.received_date BETWEEN $start AND $end
+        SELECT CAST(date_trunc('{grain}', r.day) AS DATE) AS period, sum(r.repairs) AS repairs
+        FROM ({received}) r
         GROUP BY 1
     )
     SELECT p.period, p.days_in_window,
            coalesce(c.revenue_eur, 0) AS revenue_eur,
-           coalesce(rc.repairs, 0) AS repairs,
+           coalesce(rc.repairs, 0)::BIGINT AS repairs,
            coalesce(c.repairs_collected, 0) AS repairs_collected,
            c.revenue_eur / nullif(c.repairs_collected, 0) AS average_ticket_eur,
            coalesce(c.gross_margin_eur, 0) AS gross_margin_eur,
@@ -116,6 +120,16 @@ def timeseries(conn: duckdb.DuckDBPyConnection, filters: Filters, grain: Grain) 
     ORDER BY p.period
     """
     return query(conn, sql, {**params, "start": filters.start, "end": filters.end})
+
+
+# The cube columns each breakdown groups on.
+_BY: dict[str, tuple[str, ...]] = {
+    "store": ("store_id",),
+    "device_category": ("device_category",),
+    "brand": ("device_brand",),
+    "repair_type": ("repair_type",),
+    "technician": ("technician_id",),
+}
 
 
 def _label_join(dimension: str) -> str:
@@ -135,15 +149,14 @@ def breakdown(
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
     key, label = DIMENSIONS[dimension]
-    cond, params = repair_conditions(filters)
+    collected, params = cube_rows(conn, "collected_days", filters, _BY[dimension])
     sql = f"""
     SELECT {key} AS key, {label} AS label, {_COLLECTED_AGGREGATES},
-           sum(r.revenue_eur)::DOUBLE / nullif(count(*), 0) AS average_ticket_eur,
+           sum(r.revenue_eur)::DOUBLE / nullif(sum(r.repairs_collected), 0) AS average_ticket_eur,
            sum(r.gross_margin_eur)::DOUBLE / nullif(sum(r.revenue_eur), 0) AS gross_margin_rate,
            sum(r.revenue_eur)::DOUBLE / nullif(sum(sum(r.revenue_eur)) OVER (), 0)
                AS revenue_share
-    FROM fct_repairs r {_label_join(dimension)}
-    WHERE {cond} AND r.collected_date BETWEEN $start AND $end
+    FROM ({collected}) r {_label_join(dimension)}
     GROUP BY ALL
     ORDER BY revenue_eur DESC NULLS LAST, label
     """
@@ -154,18 +167,15 @@ def payment_methods(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
     """One row per payment method: what the selected repairs collected in the window were paid
     with. ``paid_eur`` sums succeeded payments, ``refunded_eur`` refunded ones; failed and pending
     attempts are counted, not summed."""
-    cond, params = repair_conditions(filters)
+    payments, params = cube_rows(conn, "payment_days", filters)
     sql = f"""
-    SELECT p.payment_method,
-           count(*) FILTER (WHERE p.payment_status = 'succeeded') AS payments,
-           coalesce(sum(p.amount_eur) FILTER (WHERE p.payment_status = 'succeeded'), 0)::DOUBLE
-               AS paid_eur,
-           coalesce(sum(p.amount_eur) FILTER (WHERE p.payment_status = 'refunded'), 0)::DOUBLE
-               AS refunded_eur,
-           count(*) FILTER (WHERE p.payment_status = 'failed') AS failed_attempts,
-           count(*) FILTER (WHERE p.payment_status = 'pending') AS pending
-    FROM fct_payments p JOIN fct_repairs r USING (repair_id)
-    WHERE {cond} AND r.collected_date BETWEEN $start AND $end
+    SELECT r.payment_method,
+           sum(r.payments)::BIGINT AS payments,
+           coalesce(sum(r.paid_eur), 0)::DOUBLE AS paid_eur,
+           coalesce(sum(r.refunded_eur), 0)::DOUBLE AS refunded_eur,
+           sum(r.failed_attempts)::BIGINT AS failed_attempts,
+           sum(r.pending)::BIGINT AS pending
+    FROM ({payments}) r
     GROUP BY 1
     """
     frame = query(conn, sql, {**params, "start": filters.start, "end": filters.end})
@@ -199,6 +209,7 @@ def repair_details(
             raise ValueError(f"cannot focus the repairs on {name!r}")
         clauses.append(f"list_contains($focus_{index}, {column})")
         params[f"focus_{index}"] = list(values)
+    start = filters.start if focus else _newest_days_start(conn, filters, limit)
     # The newest rows first, then their store and technician names: joining before the limit
     # would look names up for every repair in the window.
     sql = f"""
@@ -219,4 +230,21 @@ def repair_details(
     LEFT JOIN dim_technician t ON t.technician_id = r.technician_id
     ORDER BY r.collected_date DESC, r.repair_id DESC
     """
-    return query(conn, sql, {**params, "start": filters.start, "end": filters.end})
+    return query(conn, sql, {**params, "start": start, "end": filters.end})
+
+
+def _newest_days_start(conn: duckdb.DuckDBPyConnection, filters: Filters, limit: int) -> dt.date:
+    """The latest day from which to the window end at least ``limit`` selected repairs were
+    collected (the window start when fewer were): the newest ``limit`` are all on or after it,
+    so the details scan need not read the rest of a long window."""
+    collected, params = cube_rows(conn, "collected_days", filters, measures=("repairs_collected",))
+    sql = f"""
+    WITH per_day AS (
+        SELECT r.day, sum(r.repairs_collected) AS repairs FROM ({collected}) r GROUP BY 1
+    )
+    SELECT max(day) AS day FROM (
+        SELECT day, sum(repairs) OVER (ORDER BY day DESC) AS newer FROM per_day
+    ) WHERE newer >= {int(limit)}
+    """
+    day = query(conn, sql, {**params, "start": filters.start, "end": filters.end})["day"][0]
+    return filters.start if day is None else day

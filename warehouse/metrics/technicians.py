@@ -12,12 +12,20 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from warehouse.metrics.filters import Filters, Grain, check_grain, query, repair_conditions
-from warehouse.metrics.summaries import relation
+from warehouse.metrics.filters import Filters, Grain, check_grain, query
+from warehouse.metrics.summaries import cube_rows, relation
 
-
-def _standard(conn: duckdb.DuckDBPyConnection) -> str:
-    return f"standard AS (SELECT * FROM {relation(conn, 'standard_minutes')})"
+# Over rows of the ``completed_days`` cube (``summaries.cube_rows``), aliased ``r``.
+_COMPLETED_AGGREGATES = """
+    sum(r.repairs_completed)::BIGINT AS repairs_completed,
+    sum(r.revenue_eur)::DOUBLE AS revenue_eur,
+    sum(r.labour_minutes) AS labour_minutes,
+    sum(r.standard_minutes) AS standard_minutes,
+    sum(r.reworked) / nullif(sum(r.rework_known), 0) AS rework_rate,
+    sum(r.reworked)::BIGINT AS reworked,
+    (sum(r.csat_total) / nullif(sum(r.ratings), 0))::DOUBLE AS csat,
+    sum(r.ratings)::BIGINT AS ratings
+"""
 
 
 def technician_leaderboard(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -26,23 +34,12 @@ def technician_leaderboard(conn: duckdb.DuckDBPyConnection, filters: Filters) ->
 
     Sorted by revenue per day worked; ``rank`` follows that order.
     """
-    cond, params = repair_conditions(filters)
+    completed, params = cube_rows(conn, "completed_days", filters, ("technician_id",))
     sql = f"""
-    WITH {_standard(conn)},
-    done AS (
-        SELECT r.technician_id, count(*) AS repairs_completed,
-               sum(r.revenue_eur)::DOUBLE AS revenue_eur,
-               sum(r.labour_minutes) FILTER (WHERE st.standard_minutes IS NOT NULL)
-                   AS labour_minutes,
-               sum(st.standard_minutes) FILTER (WHERE r.labour_minutes IS NOT NULL)
-                   AS standard_minutes,
-               avg(r.has_rework::INT) AS rework_rate,
-               count(*) FILTER (WHERE r.has_rework) AS reworked,
-               avg(r.csat)::DOUBLE AS csat, count(r.csat) AS ratings
-        FROM fct_repairs r
-        LEFT JOIN standard st USING (repair_type, device_category)
-        WHERE {cond} AND r.is_completed AND r.completed_date BETWEEN $start AND $end
-              AND r.technician_id IS NOT NULL
+    WITH done AS (
+        SELECT r.technician_id, {_COMPLETED_AGGREGATES}
+        FROM ({completed}) r
+        WHERE r.technician_id IS NOT NULL
         GROUP BY 1
     ),
     worked AS (
@@ -77,19 +74,16 @@ def technician_history(
     """One row per ``grain`` period in which the technician completed a selected repair in the
     window: repairs, revenue, labour vs standard, rework rate and CSAT, as in the leaderboard."""
     grain = check_grain(grain)
-    cond, params = repair_conditions(filters)
+    completed, params = cube_rows(conn, "completed_days", filters, ("technician_id",))
     sql = f"""
-    WITH {_standard(conn)}
-    SELECT CAST(date_trunc('{grain}', r.completed_date) AS DATE) AS period,
-           count(*) AS repairs_completed, sum(r.revenue_eur)::DOUBLE AS revenue_eur,
-           sum(r.labour_minutes) FILTER (WHERE st.standard_minutes IS NOT NULL)
-               / nullif(sum(st.standard_minutes) FILTER (WHERE r.labour_minutes IS NOT NULL), 0)
-               AS labour_vs_standard,
-           avg(r.has_rework::INT) AS rework_rate, avg(r.csat)::DOUBLE AS csat
-    FROM fct_repairs r
-    LEFT JOIN standard st USING (repair_type, device_category)
-    WHERE {cond} AND r.technician_id = $technician AND r.is_completed
-          AND r.completed_date BETWEEN $start AND $end
+    SELECT CAST(date_trunc('{grain}', r.day) AS DATE) AS period,
+           sum(r.repairs_completed)::BIGINT AS repairs_completed,
+           sum(r.revenue_eur)::DOUBLE AS revenue_eur,
+           sum(r.labour_minutes) / nullif(sum(r.standard_minutes), 0) AS labour_vs_standard,
+           sum(r.reworked) / nullif(sum(r.rework_known), 0) AS rework_rate,
+           (sum(r.csat_total) / nullif(sum(r.ratings), 0))::DOUBLE AS csat
+    FROM ({completed}) r
+    WHERE r.technician_id = $technician
     GROUP BY 1 ORDER BY 1
     """
     return query(
