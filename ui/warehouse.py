@@ -51,15 +51,18 @@ def connection(version: str) -> duckdb.DuckDBPyConnection:
     return connect_read_only(get_settings())
 
 
-@st.cache_resource(max_entries=2)
-def prepare_summaries(version: str) -> bool:
-    """Build the metric layer's per-version summaries on the shared connection, once per
-    version (concurrent callers wait for the one build), so no filter change pays for them.
+@st.cache_resource(
+    max_entries=2,
+    show_spinner="Preparing the dashboard's summaries of this warehouse version (once per ETL run)",
+)
+def prepare_summaries(version: str) -> dict[str, float]:
+    """Build the metric layer's per-version summaries, rollups and cubes on the shared
+    connection, once per version (concurrent callers wait for the one build), so no filter
+    change pays for them. Returns the seconds each table took.
 
     Only pages that read the metric layer call this: other pages do not wait for the build.
     """
-    summaries.prepare(connection(version))
-    return True
+    return summaries.prepare(connection(version))
 
 
 def cursor(version: str) -> duckdb.DuckDBPyConnection:
