@@ -457,6 +457,15 @@ def test_a_week_far_above_its_usual_revenue_raises_an_alert():
 # -------------------------------------------------------------------------------- summaries
 
 
+def test_a_summary_catalog_still_being_built_is_not_read(warehouse):
+    expected = m.kpi_summary(warehouse.cursor(), MARCH)
+    warehouse.execute(f"ATTACH ':memory:' AS {summaries.CATALOG}")  # a build that has begun
+    try:
+        assert_frame_equal(m.kpi_summary(warehouse.cursor(), MARCH), expected)
+    finally:
+        warehouse.execute(f"DETACH {summaries.CATALOG}")
+
+
 def test_prepared_summaries_give_the_same_results_as_computing_them_inline(warehouse):
     # The same selections as the tests above, once with each summary computed in the query and
     # once read from the per-version tables a long-lived reader prepares.

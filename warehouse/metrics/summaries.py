@@ -443,13 +443,15 @@ def prepare(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
     :func:`relation`, :func:`window_rows` and :func:`cube_rows`. Returns the seconds each
     table took to build."""
     conn.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {CATALOG}")
-    # Summaries naming another (``{summary}``) read its table, built before them.
+    # Summaries naming another (``{summary}``) read its table, built before them: this
+    # connection reads the catalog from now on, other cursors once ``READY`` exists.
     _PREPARED[conn] = True
     built = {name: _resolve(conn, sql) for name, sql in SUMMARIES.items()}
     built |= {f"{name}_months": _rollup_sql(name) for name in ROLLUPS}
     seconds = {name: _build(conn, name, sql) for name, sql in built.items()}
     for name, cube in CUBES.items():
         seconds[name] = _build(conn, name, cube_sql(conn, cube))
+    conn.execute(f"CREATE OR REPLACE TABLE {CATALOG}.main.{READY} AS SELECT true AS ready")
     return seconds
 
 
@@ -464,14 +466,20 @@ def _build(conn: duckdb.DuckDBPyConnection, name: str, sql: str) -> float:
 _PREPARED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, bool] = weakref.WeakKeyDictionary()
 
 
+# Created last by :func:`prepare`: a cursor that reads while another thread builds the catalog
+# computes the summaries inline until every table is there.
+READY = "summaries_ready"
+
+
 def is_prepared(conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether :func:`prepare` built the summaries on the database ``conn`` reads."""
     known = _PREPARED.get(conn)
     if known is None:
         known = bool(
             conn.execute(
-                "SELECT count(*) FROM duckdb_databases() WHERE database_name = $catalog",
-                {"catalog": CATALOG},
+                "SELECT count(*) FROM duckdb_tables() "
+                "WHERE database_name = $catalog AND table_name = $ready",
+                {"catalog": CATALOG, "ready": READY},
             ).fetchall()[0][0]
         )
         _PREPARED[conn] = known
