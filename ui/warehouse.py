@@ -7,6 +7,7 @@ its next rerun without a restart, and never mixes numbers from two versions.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -51,18 +52,39 @@ def connection(version: str) -> duckdb.DuckDBPyConnection:
     return connect_read_only(get_settings())
 
 
-@st.cache_resource(
-    max_entries=2,
-    show_spinner="Preparing the dashboard's summaries of this warehouse version (once per ETL run)",
-)
-def prepare_summaries(version: str) -> dict[str, float]:
-    """Build the metric layer's per-version summaries, rollups and cubes on the shared
-    connection, once per version (concurrent callers wait for the one build), so no filter
-    change pays for them. Returns the seconds each table took.
+# One summary build at a time: two would only share the same two cores.
+_SUMMARY_BUILDS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summaries")
 
-    Only pages that read the metric layer call this: other pages do not wait for the build.
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _summaries_build(version: str) -> Future[dict[str, float]]:
+    """The build of the metric layer's per-version summaries, rollups and cubes on the shared
+    connection, started once per version on a background thread (its result: the seconds each
+    table took). Cursors read the summaries only once the build has finished."""
+    return _SUMMARY_BUILDS.submit(summaries.prepare, connection(version))
+
+
+def start_summaries(version: str) -> None:
+    """Start building ``version``'s summaries without waiting: the Home page calls this, so the
+    first dashboard view after an ETL publish usually finds them ready."""
+    _summaries_build(version)
+
+
+def prepare_summaries(version: str) -> dict[str, float]:
+    """Wait for ``version``'s summaries (starting the build if no page has), so no filter change
+    pays for them; returns the seconds each table took.
+
+    Only pages that read the metric layer wait for the build.
     """
-    return summaries.prepare(connection(version))
+    build = _summaries_build(version)
+    if not build.done():
+        with st.spinner(
+            "Preparing the dashboard's summaries of this warehouse version (once per ETL run)"
+        ):
+            build.exception()  # waits
+    if build.exception() is not None:
+        _summaries_build.clear()  # a failed build is tried again on the next call
+    return build.result()
 
 
 def cursor(version: str) -> duckdb.DuckDBPyConnection:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 from pathlib import Path
 
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pipelines.runlog import RunLog
+from ui.warehouse import current_version, cursor
+from warehouse.metrics import summaries
 
 HOME = str(Path(__file__).parents[2] / "Home.py")
 
@@ -65,3 +69,16 @@ def test_the_home_page_links_every_page_of_the_workbench_by_role(data_dir):
     # Streamlit names a page by its file name without the ordering prefix.
     pages = {path.stem.split("_", 1)[1] for path in (Path(HOME).parent / "pages").glob("*.py")}
     assert linked == pages
+
+
+def test_opening_the_home_page_starts_building_the_dashboards_summaries(
+    built_data_dir, use_data_dir
+):
+    use_data_dir(built_data_dir)
+    st.cache_resource.clear()  # no summaries from an earlier test: only Home can start them
+    _home()
+    version = current_version()
+    deadline = time.monotonic() + 60
+    while not summaries.is_prepared(cursor(version)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert summaries.is_prepared(cursor(version))
