@@ -69,18 +69,24 @@ def test_customers_racing_for_the_last_slot_get_exactly_one_booking(any_shop, li
         assert session.scalar(select(func.count()).select_from(Booking)) == 1
 
 
+def _checked_in_repair(client: httpx.Client, quoted_price_eur: str) -> tuple[dict, dict]:
+    """A booking made and checked in by a manager: the repair, and the manager's headers."""
+    booked = client.post("/api/v1/bookings", json=booking_body()).json()
+    manager = sign_in(client)
+    repair = client.post(
+        f"/api/v1/staff/bookings/{booked['reference']}/check-in",
+        json={"quoted_price_eur": quoted_price_eur},
+        headers=manager,
+    ).json()
+    return repair, manager
+
+
 def test_fifty_concurrent_part_uses_against_a_stock_of_ten_succeed_exactly_ten_times(
     any_shop, live_server
 ):
     app = InFlight(build_app(any_shop.settings))
     with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
-        booked = client.post("/api/v1/bookings", json=booking_body()).json()
-        manager = sign_in(client)
-        repair = client.post(
-            f"/api/v1/staff/bookings/{booked['reference']}/check-in",
-            json={"quoted_price_eur": "50.00"},
-            headers=manager,
-        ).json()
+        repair, manager = _checked_in_repair(client, "50.00")
         use = {
             "method": "POST",
             "url": f"/api/v1/staff/repairs/{repair['id']}/parts",
@@ -101,13 +107,7 @@ def test_fifty_concurrent_part_uses_against_a_stock_of_ten_succeed_exactly_ten_t
 def test_concurrent_payments_never_add_up_to_more_than_the_price(any_shop, live_server):
     app = InFlight(build_app(any_shop.settings))
     with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
-        booked = client.post("/api/v1/bookings", json=booking_body()).json()
-        manager = sign_in(client)
-        repair = client.post(
-            f"/api/v1/staff/bookings/{booked['reference']}/check-in",
-            json={"quoted_price_eur": "120.00"},
-            headers=manager,
-        ).json()
+        repair, manager = _checked_in_repair(client, "120.00")
         payments = [
             {
                 "method": "POST",
