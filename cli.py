@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -146,17 +147,45 @@ def generate(
 @app.command()
 def etl(
     full: Annotated[bool, typer.Option("--full", help="Rebuild the warehouse.")] = False,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Keep running: an incremental run every --interval seconds."),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=1.0, help="Seconds from one run's start to the next, with --watch.")
+    ] = 60.0,
 ) -> None:
     """Load the operational database into the DuckDB warehouse (incremental unless --full)."""
     from pipelines.run import run_etl
 
     current = settings()
+    if watch:
+        if full:
+            raise fail(
+                "--full and --watch do not combine: run `repairlens etl --full`, "
+                "then `repairlens etl --watch`"
+            )
+        raise typer.Exit(_watch_etl(current, interval))
     with user_errors():
         summary = run_etl(current, full=full, progress=say)
     say(
         f"etl run {summary.run_id} {summary.status} in {summary.duration_s:.1f}s: "
         f"{summary.rows_written:,} rows written, {summary.rows_quarantined:,} quarantined"
     )
+
+
+def _watch_etl(current: Settings, interval: float) -> int:
+    """Run :func:`pipelines.watch.watch` until interrupted (Ctrl-C) or terminated (SIGTERM); a
+    run in progress then finishes first, so none is left half-done in the run log."""
+    from pipelines.watch import watch
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    say(f"running the ETL every {interval:g}s on {current.data_dir}; Ctrl-C stops")
+    watch(current, interval, say, stop)
+    say("stopped")
+    return 0
 
 
 @app.command()

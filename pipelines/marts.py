@@ -6,9 +6,15 @@ a full run (the SQL facts of ``pipelines.facts`` scoped to the affected keys, th
 of ``pipelines.transform`` on their staging rows) and replaces just those rows. What counts as
 "touched":
 
-- a repair: its row changed, or one of its status events, part lines, payments or feedback did,
-  or a rework of it did (``has_rework``), or its device or the device's model did;
-- a booking: its row changed, the repair made from it did, or its device or model did;
+- a repair, for ``fct_repairs``: its row changed, or one of its status events, part lines,
+  payments or feedback did, or a rework of it did (``has_rework``), or its device or the device's
+  model did;
+- a repair, for the facts hanging off it (status events, part lines, payments, feedback): one of
+  its rows of that fact's own table changed, or a column of the repair that fact reads
+  (``REPAIR_COLUMNS_READ``) did, or the repair entered or left staging — a corrected price
+  rebuilds the repair's row, not its six status events;
+- a booking: its row changed, the repair made from it was linked, unlinked, staged or unstaged,
+  or its device or model changed;
 - a store × part pair: its stock level or one of its stock movements changed; when the last
   movement day moves, the whole ``fct_inventory_daily`` window shifts and is rebuilt;
 - a dimension is rebuilt whole when one of its staging sources changed (``dim_date`` when its
@@ -30,6 +36,25 @@ from warehouse.checks import EVERYTHING
 
 REPAIR_CHILDREN = ("repair_status_events", "repair_parts", "payments", "feedback")
 AFFECTED_REPAIRS = "repair_id IN (SELECT repair_id FROM _affected_repairs)"
+
+# Each fact hanging off a repair: its own staging table, and the stg_repairs columns its SQL
+# (pipelines.facts) reads besides repair_id. A test holds this in step with the SQL.
+REPAIR_CHILD_FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "fct_status_events": ("repair_status_events", ("store_id",)),
+    "fct_parts_usage": (
+        "repair_parts",
+        ("store_id", "technician_id", "completed_at", "received_at"),
+    ),
+    "fct_payments": ("payments", ("customer_id", "store_id")),
+    "fct_feedback": ("feedback", ("customer_id", "store_id", "technician_id")),
+}
+
+
+def affected_repairs_of(fact: str) -> str:
+    """The scope condition of the repairs whose rows of child fact ``fact`` must be rebuilt."""
+    return f"repair_id IN (SELECT repair_id FROM _affected_{fact})"
+
+
 AFFECTED_BOOKINGS = "booking_id IN (SELECT booking_id FROM _affected_bookings)"
 AFFECTED_STOCK = "(store_id, part_id) IN (SELECT (store_id, part_id) FROM _affected_stock)"
 
@@ -56,6 +81,18 @@ def _touched(table: str, column: str) -> str:
     return (
         f"SELECT {column} AS v FROM {changed_table('stg_' + table)} "
         f"UNION ALL SELECT {column} FROM {previous_table('stg_' + table)}"
+    )
+
+
+def _repairs_differing_in(columns: tuple[str, ...], key: str = "repair_id") -> str:
+    """SQL: ``key`` of every staged repair whose ``columns`` differ between its previous and new
+    version this run, counting a repair that entered or left staging (one side only)."""
+    listed = ", ".join(("repair_id", *columns)) if key == "repair_id" else ", ".join(columns)
+    changed, previous = changed_table("stg_repairs"), previous_table("stg_repairs")
+    return (
+        f"SELECT {key} AS v FROM ((SELECT {listed} FROM {changed} "
+        f"EXCEPT SELECT {listed} FROM {previous}) UNION ALL (SELECT {listed} FROM {previous} "
+        f"EXCEPT SELECT {listed} FROM {changed}))"
     )
 
 
@@ -93,7 +130,7 @@ def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:
     ]
     bookings = [
         _touched("bookings", "booking_id"),
-        _touched("repairs", "booking_id"),
+        _repairs_differing_in(("repair_id", "booking_id"), key="booking_id"),
         f"SELECT booking_id FROM stg_bookings WHERE customer_device_id IN ({devices})",
         f"SELECT booking_id FROM stg_bookings WHERE customer_device_id IN "
         f"({device_of_changed_model})",
@@ -103,6 +140,12 @@ def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:
         + " UNION ALL ".join(repairs)
         + ") WHERE v IS NOT NULL"
     )
+    for fact, (child, columns) in REPAIR_CHILD_FACTS.items():
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _affected_{fact} AS SELECT DISTINCT v AS repair_id "
+            f"FROM ({_touched(child, 'repair_id')} UNION ALL {_repairs_differing_in(columns)}) "
+            "WHERE v IS NOT NULL"
+        )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _affected_bookings AS SELECT DISTINCT v AS booking_id FROM ("
         + " UNION ALL ".join(bookings)
@@ -169,23 +212,17 @@ def build_dimensions(
     return {name: Written(rows, EVERYTHING) for name, rows in written.items()}
 
 
-REPAIR_FACTS = (
-    "fct_repairs",
-    "fct_status_events",
-    "fct_parts_usage",
-    "fct_payments",
-    "fct_feedback",
-)
-
-
 def build_repair_facts(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:
     """fct_repairs and the facts hanging off a repair, for all or the affected repairs, built
     in SQL inside the warehouse (``pipelines.facts``)."""
-    scope = EVERYTHING if full else AFFECTED_REPAIRS
-    return {
-        name: Written(replace_rows(con, name, getattr(facts, name)(scope), scope), scope)
-        for name in REPAIR_FACTS
+    scopes = {"fct_repairs": AFFECTED_REPAIRS} | {
+        fact: affected_repairs_of(fact) for fact in REPAIR_CHILD_FACTS
     }
+    written = {}
+    for name, affected in scopes.items():
+        scope = EVERYTHING if full else affected
+        written[name] = Written(replace_rows(con, name, getattr(facts, name)(scope), scope), scope)
+    return written
 
 
 def build_bookings(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, Written]:

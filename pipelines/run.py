@@ -60,6 +60,7 @@ class EtlRunSummary:
     full: bool
     tables: dict[str, TableCounts] = field(default_factory=dict)  # by warehouse table name
     error: str | None = None
+    published: bool = False  # False for a failed run, or one that found nothing to change
 
     @property
     def rows_read(self) -> int:
@@ -102,6 +103,8 @@ def run_etl(
         log.start(run_id, started_at, full)
         tables: dict[str, TableCounts] = {}
 
+        published = False
+
         def summary(status: str, error: str | None = None) -> EtlRunSummary:
             return EtlRunSummary(
                 run_id,
@@ -112,6 +115,7 @@ def run_etl(
                 full,
                 tables,
                 error,
+                published,
             )
 
         def record(result: EtlRunSummary) -> None:
@@ -120,7 +124,9 @@ def run_etl(
             )
 
         try:
-            _run(settings, run_id, full, tables, say, lambda: record(summary("success")), log)
+            published = _run(
+                settings, run_id, full, tables, say, lambda: record(summary("success")), log
+            )
         except BaseException as error:
             message = str(error) if isinstance(error, EtlError) else _unexpected(error, run_id)
             record(summary("failed", message))
@@ -129,7 +135,10 @@ def run_etl(
             raise
         result = summary("success")
         record(result)
-        say(f"published {settings.warehouse_path} (run {run_id})")
+        if published:
+            say(f"published {settings.warehouse_path} (run {run_id})")
+        else:
+            say(f"nothing changed: {settings.warehouse_path} stays as it was (run {run_id})")
         return result
 
 
@@ -149,7 +158,10 @@ def _run(
     say: Progress,
     record_success: Callable[[], None],
     log: RunLog,
-) -> None:
+) -> bool:
+    """Build and publish; False when an incremental run found nothing to change: then the
+    published version stays (readers keep their caches) and the copy becomes the next run's
+    spare (``publish.keep_as_spare``)."""
     engine = check_ops_database(settings.ops_url)
     try:
         faults = fault_taxonomy()
@@ -159,21 +171,30 @@ def _run(
         try:
             con = duckdb.connect(str(work))
             try:
-                stage_all(con, engine, run_id, fresh, faults, tables, say)
+                quarantine_changes = stage_all(con, engine, run_id, fresh, faults, tables, say)
                 built = build_marts(con, faults, fresh, say)
                 for name, written in built.items():
                     tables.setdefault(name, TableCounts()).rows_written += written.rows
-                # An incremental run checks the rows it rebuilt; a full run checks everything.
-                checked = check_marts(
-                    con, None if fresh else {n: w.scope for n, w in built.items() if w.rows}
+                changed = (
+                    fresh or quarantine_changes > 0 or any(t.rows_written for t in tables.values())
                 )
-                say(f"data checks: {checked} passed")
+                if changed:
+                    # An incremental run checks the rows it rebuilt; a full run checks everything.
+                    checked = check_marts(
+                        con, None if fresh else {n: w.scope for n, w in built.items() if w.rows}
+                    )
+                    say(f"data checks: {checked} passed")
                 record_success()  # first, so the copy in the warehouse shows this run's success
-                copy_run_log(con, log)
-                con.execute("CHECKPOINT")
+                if changed:
+                    copy_run_log(con, log)
+                    con.execute("CHECKPOINT")
             finally:
                 con.close()
+            if not changed:
+                publish.keep_as_spare(settings, work)
+                return False
             publish.publish(settings, work)
+            return True
         finally:
             publish.discard(work)
     finally:
@@ -229,8 +250,9 @@ def stage_all(
     faults: pl.DataFrame,
     tables: dict[str, TableCounts],
     say: Progress,
-) -> None:
-    """Bring every staging table and the quarantine up to date with one ops snapshot."""
+) -> int:
+    """Bring every staging table and the quarantine up to date with one ops snapshot; returns
+    how many quarantine entries were added or removed."""
     watermarks = {} if fresh else load.read_watermarks(con)
     if not fresh:
         missing = [
@@ -246,6 +268,7 @@ def stage_all(
     fault_codes = frozenset(faults["code"].to_list())
     sources = source_tables()
     now = _utcnow()
+    quarantine_changes = 0
     with ops_snapshot(engine) as ops, ThreadPoolExecutor(max_workers=1) as background:
         # A watermark never passes the snapshot's own clock: rows stamped in the future (clock
         # skew, or generated history ending later today) must not hide later real updates.
@@ -276,12 +299,14 @@ def stage_all(
                 seen = min(latest, ceiling)
                 watermarks[source.name] = max(seen, since) if since else seen
             tables[source.staging_name] = stage.counts
+            quarantine_changes += stage.quarantine_changes
             say(
                 f"{source.staging_name}: {stage.counts.rows_read:,} read, "
                 f"{stage.counts.rows_written:,} written, "
                 f"{stage.counts.rows_quarantined:,} quarantined"
             )
     load.write_watermarks(con, watermarks)
+    return quarantine_changes
 
 
 class _Prefetch:
@@ -341,6 +366,7 @@ class _TableStager:
         self.con, self.ops, self.source = con, ops, source
         self.run_id, self.now, self.fault_codes, self.fresh = run_id, now, fault_codes, fresh
         self.counts = TableCounts()
+        self.quarantine_changes = 0  # entries added or removed
 
     def apply(
         self, since: dt.datetime | None, also: tuple[str, list[int]] | None = None
@@ -362,7 +388,7 @@ class _TableStager:
             written = load.upsert(con, source.staging_name, source.staging_key, staged)
             invalid_keys = stg_table(source, checked.invalid).select(source.staging_key)
             written += load.delete_keys(con, source.staging_name, source.staging_key, invalid_keys)
-        load.update_quarantine(
+        self.quarantine_changes += load.update_quarantine(
             con,
             source.name,
             # A fresh warehouse has no earlier entries to replace.
@@ -411,7 +437,7 @@ class _TableStager:
             self.counts.rows_written += load.delete_keys(
                 con, source.staging_name, source.staging_key, staged_keys, keep=True
             )
-            load.drop_quarantined_missing(
+            self.quarantine_changes += load.drop_quarantined_missing(
                 con, source.name, keys.select(row_key(source.key).alias("row_key"))
             )
             self.counts.rows_quarantined = self._held_in_quarantine()

@@ -122,11 +122,15 @@ class Freshness:
 def freshness(version: str) -> Freshness:
     """When the published warehouse was built, how big it is, and failed runs since then.
 
-    The run log file is read live (it is tiny): a failed run never publishes a new warehouse
-    version, so it would not show up in anything cached by version.
+    The run log file is read live (it is tiny): a failed run, or one that found nothing to change,
+    publishes no new warehouse version, so it would not show up in anything cached by version.
     """
     finished_at, fact_rows = _published_run(version)
     runs, _ = RunLog(get_settings().data_dir).frames()
+    # A later run that found nothing to change published nothing, but the data is current as of it.
+    checked = runs.filter(pl.col("status") == "success")["finished_at"].max()
+    if checked is not None and (finished_at is None or checked > finished_at):
+        finished_at = checked
     failed = runs.filter(
         (pl.col("status") == "failed") & (pl.col("started_at") > (finished_at or dt.datetime.min))
     ).sort("started_at")

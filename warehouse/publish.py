@@ -7,8 +7,15 @@ Layout in the data directory::
                                       at the next start if the run was killed)
     warehouse-versions/<stamp>.duckdb the previously published versions, ``warehouse_keep_versions``
                                       of them, hard links so keeping them costs no copying
+    .warehouse-spare/<version>.duckdb a copy of the published version made ahead of the next run
+                                      (``repairlens etl --watch`` makes one while it waits; a run
+                                      that changed nothing leaves its copy as one), so that run
+                                      starts without copying; named by the version it copies, so
+                                      a copy of a replaced version is never used
 
-Only the ETL calls the writing functions here, and only while it holds the ETL lock.
+Only the ETL calls the writing functions here; all but :func:`prepare_spare` only while it holds
+the ETL lock. A spare is made without the lock (a run may start meanwhile), so it is written under
+a temporary name and renamed into place only once complete and on disk.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import threading
 from pathlib import Path
 
 from core.settings import Settings
+from warehouse.reader import file_version, warehouse_version
 
 
 def work_dir(settings: Settings) -> Path:
@@ -41,15 +49,73 @@ def remove_stale_work_files(settings: Settings) -> list[Path]:
     return stale
 
 
+def spare_dir(settings: Settings) -> Path:
+    return settings.data_dir / ".warehouse-spare"
+
+
 def private_copy(settings: Settings, run_id: str, fresh: bool) -> Path:
-    """A working copy for ``run_id``: empty when ``fresh``, else a copy of the published file."""
+    """A working copy for ``run_id``: empty when ``fresh``, else the spare copy of the published
+    file if one is ready, or a new copy of it."""
     directory = work_dir(settings)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{run_id}.duckdb"
-    if not fresh:
+    if not fresh and not _take_spare(settings, path):
         shutil.copyfile(settings.warehouse_path, path)
         _start_writeback(path)
     return path
+
+
+def prepare_spare(settings: Settings) -> Path | None:
+    """Copy the published warehouse ahead of the next run; the spare's path, or None when there
+    is nothing published or the copy lost a race with a run (which then copies for itself)."""
+    directory = spare_dir(settings)
+    try:
+        with open(settings.warehouse_path, "rb") as published:
+            # Named by the version of the file actually opened, even if a publish renames
+            # another file over the path meanwhile.
+            spare = directory / f"{file_version(os.fstat(published.fileno()))}.duckdb"
+            if spare.exists():
+                return spare
+            discard_spares(settings)
+            directory.mkdir(parents=True, exist_ok=True)
+            partial = directory / f".{spare.stem}.{os.getpid()}.partial"
+            with open(partial, "wb") as copy:
+                shutil.copyfileobj(published, copy, 16 * 2**20)
+                copy.flush()
+                os.fsync(copy.fileno())
+        os.replace(partial, spare)
+        _fsync(directory)
+    except FileNotFoundError:
+        return None
+    return spare
+
+
+def _take_spare(settings: Settings, path: Path) -> bool:
+    """Move the spare of the published version to ``path``; False when there is none."""
+    version = warehouse_version(settings)
+    try:
+        os.replace(spare_dir(settings) / f"{version}.duckdb", path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def keep_as_spare(settings: Settings, path: Path) -> None:
+    """Make the closed working copy of a run that changed nothing the spare of the published
+    version. It equals that version but for the run's watermarks, which moved only past rows
+    found identical, so a run can start from it just as well."""
+    discard_spares(settings)
+    directory = spare_dir(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.replace(path, directory / f"{warehouse_version(settings)}.duckdb")
+
+
+def discard_spares(settings: Settings) -> None:
+    """Delete every spare copy and partial one (a run that publishes makes them all stale)."""
+    directory = spare_dir(settings)
+    if directory.exists():
+        for leftover in directory.iterdir():
+            leftover.unlink(missing_ok=True)
 
 
 def _start_writeback(path: Path) -> None:
@@ -80,6 +146,7 @@ def publish(settings: Settings, private_path: Path) -> None:
     _fsync(private_path)
     os.replace(private_path, published)
     _fsync(published.parent)
+    discard_spares(settings)
     prune_versions(settings)
 
 

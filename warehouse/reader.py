@@ -10,6 +10,7 @@ version. Connections attach the file to a private in-memory DuckDB instance inst
 from __future__ import annotations
 
 import csv
+import os
 from typing import TextIO
 
 import duckdb
@@ -40,6 +41,11 @@ def warehouse_version(settings: Settings) -> str | None:
         stat = settings.warehouse_path.stat()
     except FileNotFoundError:
         return None
+    return file_version(stat)
+
+
+def file_version(stat: os.stat_result) -> str:
+    """The version token of a published file's ``stat``: see :func:`warehouse_version`."""
     return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
 
 

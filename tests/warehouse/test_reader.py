@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
 from pipelines.run import run_etl
-from tests.factories import seed_shop
+from tests.factories import seed_shop, touch
 from warehouse.reader import (
     ReadOnlyQueryError,
     WarehouseMissingError,
@@ -35,10 +36,18 @@ def test_nothing_published_yet(settings):
         query_csv(settings, "SELECT 1", io.StringIO())
 
 
-def test_every_publish_is_a_new_version(published):
+def test_every_publish_is_a_new_version(published, ops_engine):
     first = warehouse_version(published)
+    touch(ops_engine, "repairs", 1, final_price_eur=Decimal("180.00"))
     run_etl(published)
     assert warehouse_version(published) not in (None, first)
+
+
+def test_a_run_that_changes_nothing_keeps_the_version(published):
+    first = warehouse_version(published)
+    summary = run_etl(published)
+    assert summary.published is False
+    assert warehouse_version(published) == first
 
 
 def test_query_csv_writes_a_header_and_rows(published):
