@@ -379,3 +379,16 @@ class BookingAccess(Timestamped, Base):
 
 # The slot search reads one store's bookings of one day.
 Index("ix_bookings_store_id_slot_start_at", Booking.store_id, Booking.slot_start_at)
+
+
+class DeletedRow(Base):
+    """One row deleted from an operational table, written by a database trigger on every table
+    the ETL reads that has an ``id`` key (migration 0003), so an incremental ETL learns of
+    deletions without counting every table. Never updated; rows are only ever added."""
+
+    __tablename__ = "deleted_rows"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

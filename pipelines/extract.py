@@ -7,8 +7,8 @@ text, so money is selected as text and parsed into exact decimals. SQLite is rea
 stdlib driver with every column as text, parsed by :func:`typed_frame` (SQLite's loose typing makes
 Arrow type inference unreliable, and its histories are small).
 
-A snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite) makes the row counts,
-key sets and deltas of one run agree with each other.
+A snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite) makes the deltas,
+deletion log and key sets of one run agree with each other.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,14 +47,12 @@ def ops_snapshot(engine: Engine) -> Iterator[OpsReader]:
 
 
 @contextmanager
-def _postgres_snapshot(url: str, snapshot: str | None = None) -> Iterator[_PostgresReader]:
-    """A reader in a REPEATABLE READ transaction: a new snapshot, or the exported ``snapshot``."""
+def _postgres_snapshot(url: str) -> Iterator[_PostgresReader]:
+    """A reader in a REPEATABLE READ transaction."""
     with adbc.connect(url, autocommit=True) as connection:
-        reader = _PostgresReader(connection, url)
+        reader = _PostgresReader(connection)
         reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
-            if snapshot is not None:
-                reader.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             yield reader
         finally:
             reader.execute("ROLLBACK")
@@ -82,15 +79,17 @@ def _timestamp_text(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _listed(ids: Sequence[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids)
+
+
+_DELETED_ROWS = SourceTable(
+    "deleted_rows", ("id",), {"table_name": pl.String(), "row_id": pl.Int64()}
+)
+
+
 def _key_table(table: SourceTable) -> SourceTable:
     return SourceTable(table.name, table.key, {c: table.raw_schema[c] for c in table.key})
-
-
-def _count_into(
-    reader: OpsReader, tables: Sequence[SourceTable], counts: dict[str, Future[int]]
-) -> None:
-    for table in tables:
-        counts[table.name].set_result(reader.count(table))
 
 
 class OpsReader(ABC):
@@ -122,18 +121,36 @@ class OpsReader(ABC):
         table: SourceTable,
         since: dt.datetime | None = None,
         also: tuple[str, Sequence[int]] | None = None,
+        above: int | None = None,
     ) -> pl.DataFrame:
         """Rows of ``table``; with ``since``, only those updated at or after it, plus (with
-        ``also=(column, ids)``) every row whose ``column`` is one of ``ids``."""
+        ``also=(column, ids)``) every row whose ``column`` is one of ``ids``, plus (with
+        ``above``) every row whose ``id`` is greater."""
         select = f'SELECT {self._select_list(table)} FROM "{table.name}"'
         if since is None:
             return self._frame(select, table)
         sql = f"{select} WHERE updated_at >= {self._timestamp(since)}"
         if also is not None and also[1]:
             column, ids = also
-            listed = ", ".join(str(int(i)) for i in ids)
-            sql += f' UNION {select} WHERE "{column}" IN ({listed})'
+            sql += f' UNION {select} WHERE "{column}" IN ({_listed(ids)})'
+        if above is not None:
+            sql += f" UNION {select} WHERE id > {int(above)}"
         return self._frame(sql, table)
+
+    def deleted_ids(self, since: dt.datetime | None) -> dict[str, list[int]]:
+        """Ids of rows deleted at or after ``since`` (all logged ones if None), by table, from
+        the ``deleted_rows`` log its triggers fill."""
+        where = "" if since is None else f" WHERE deleted_at >= {self._timestamp(since)}"
+        frame = self._frame(f"SELECT table_name, row_id FROM deleted_rows{where}", _DELETED_ROWS)
+        grouped = frame.group_by("table_name").agg(pl.col("row_id").unique().sort())
+        return dict(zip(grouped["table_name"], grouped["row_id"].to_list(), strict=True))
+
+    def existing_ids(self, table: SourceTable, ids: Sequence[int]) -> list[int]:
+        """Which of ``ids`` are rows of ``table`` (a deleted id may have been inserted again)."""
+        if not ids:
+            return []
+        sql = f'SELECT id FROM "{table.name}" WHERE id IN ({_listed(ids)})'
+        return self._frame(sql, _key_table(table))["id"].to_list()
 
     def keys(self, table: SourceTable) -> pl.DataFrame:
         """The primary keys of every row of ``table``."""
@@ -142,42 +159,13 @@ class OpsReader(ABC):
     def count(self, table: SourceTable) -> int:
         return int(self._scalar(f'SELECT COUNT(*) FROM "{table.name}"'))
 
-    def counts_soon(
-        self, tables: Sequence[SourceTable], background: Executor
-    ) -> dict[str, Future[int]]:
-        """The row count of each of ``tables`` in this snapshot, by name, as futures. Here they are
-        counted at once; PostgreSQL counts them in order on a second connection sharing this
-        snapshot, in ``background``, while this one reads on."""
-        counts: dict[str, Future[int]] = {table.name: Future() for table in tables}
-        _count_into(self, tables, counts)
-        return counts
-
     def has_rows(self, table: SourceTable) -> bool:
         return self._scalar(f'SELECT 1 FROM "{table.name}" LIMIT 1') is not None
 
 
 class _PostgresReader(OpsReader):
-    def __init__(self, connection: adbc.Connection, url: str) -> None:
-        self._connection, self._url = connection, url
-
-    def counts_soon(
-        self, tables: Sequence[SourceTable], background: Executor
-    ) -> dict[str, Future[int]]:
-        counts: dict[str, Future[int]] = {table.name: Future() for table in tables}
-        snapshot = self._scalar("SELECT pg_export_snapshot()")
-        background.submit(self._count_in, snapshot, tables, counts)
-        return counts
-
-    def _count_in(
-        self, snapshot: str, tables: Sequence[SourceTable], counts: dict[str, Future[int]]
-    ) -> None:
-        try:
-            with _postgres_snapshot(self._url, snapshot) as twin:
-                _count_into(twin, tables, counts)
-        except BaseException as error:
-            for count in counts.values():
-                if not count.done():
-                    count.set_exception(error)
+    def __init__(self, connection: adbc.Connection) -> None:
+        self._connection = connection
 
     def execute(self, sql: str) -> None:
         with self._connection.cursor() as cursor:

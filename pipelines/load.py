@@ -257,6 +257,20 @@ def _has_quarantined(con: duckdb.DuckDBPyConnection, table_name: str) -> bool:
     )
 
 
+def drop_quarantined(
+    con: duckdb.DuckDBPyConnection, table_name: str, row_keys: pl.DataFrame
+) -> int:
+    """Forget quarantined rows of ``table_name`` whose ``row_key`` is in ``row_keys``."""
+    with registered(con, "_dropped", row_keys):
+        return int(
+            con.execute(
+                "DELETE FROM quarantine WHERE table_name = ? "
+                "AND row_key IN (SELECT row_key FROM _dropped)",
+                [table_name],
+            ).fetchall()[0][0]
+        )
+
+
 def drop_quarantined_missing(
     con: duckdb.DuckDBPyConnection, table_name: str, present_keys: pl.DataFrame
 ) -> int:

@@ -46,6 +46,9 @@ WATERMARK_OVERLAP = dt.timedelta(minutes=15)
 ``updated_at`` before our previous snapshot but committed after it would otherwise be skipped for
 good; 15 minutes covers any transaction the booking API or the generator holds open."""
 
+DELETION_LOG = "deleted_rows"
+"""The ops table where triggers log deleted rows (migration 0003), and its watermark's name."""
+
 MAX_RE_READ_REPAIRS = 5_000
 """Above this many repairs with a moved intake time, all status events are read again instead."""
 
@@ -85,9 +88,15 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def run_etl(
-    settings: Settings, full: bool = False, progress: Progress | None = None
+    settings: Settings,
+    full: bool = False,
+    progress: Progress | None = None,
+    prune: bool = True,
 ) -> EtlRunSummary:
     """Load the operational database into the warehouse and publish it; see the module docstring.
+
+    ``prune=False`` keeps the old versions a publish would delete, for a caller that prunes them
+    later (``publish.prune_versions``) off the path to the new version, as the watch does.
 
     Raises :class:`EtlError` (one line: what is wrong, what to run) when the run cannot start or
     fails; the run is recorded in the run log either way.
@@ -125,7 +134,7 @@ def run_etl(
 
         try:
             published = _run(
-                settings, run_id, full, tables, say, lambda: record(summary("success")), log
+                settings, run_id, full, tables, say, lambda: record(summary("success")), log, prune
             )
         except BaseException as error:
             message = str(error) if isinstance(error, EtlError) else _unexpected(error, run_id)
@@ -158,6 +167,7 @@ def _run(
     say: Progress,
     record_success: Callable[[], None],
     log: RunLog,
+    prune: bool,
 ) -> bool:
     """Build and publish; False when an incremental run found nothing to change: then the
     published version stays (readers keep their caches) and the copy becomes the next run's
@@ -193,7 +203,7 @@ def _run(
             if not changed:
                 publish.keep_as_spare(settings, work)
                 return False
-            publish.publish(settings, work)
+            publish.publish(settings, work, prune)
             return True
         finally:
             publish.discard(work)
@@ -274,8 +284,8 @@ def stage_all(
         # skew, or generated history ending later today) must not hide later real updates.
         ceiling = ops.now()
         prefetch = _Prefetch(ops, background, list(sources.values())) if fresh else None
-        # Deletions are detected by row counts (see reconcile_with_ops), taken meanwhile.
-        ops_rows = None if fresh else ops.counts_soon(list(sources.values()), background)
+        logged = watermarks.get(DELETION_LOG)
+        deleted = {} if fresh else ops.deleted_ids(logged - WATERMARK_OVERLAP if logged else None)
         for source in sources.values():
             since = watermarks.get(source.name)
             read_from = since - WATERMARK_OVERLAP if since else None
@@ -290,10 +300,12 @@ def stage_all(
             stage = _TableStager(con, ops, source, run_id, now, fault_codes, fresh)
             if prefetch is not None:
                 raw = stage.stage(prefetch.rows(source))
-            else:
+            elif source.key == ("id",):
+                stage.remove_deleted(deleted.get(source.name, []))
+                raw = stage.apply(read_from, also, above=stage.highest_known_id())
+            else:  # no deletion log for composite keys: compare row counts (small tables)
                 raw = stage.apply(read_from, also)
-            if ops_rows is not None:
-                stage.reconcile_with_ops(ops_rows[source.name].result())
+                stage.reconcile_with_ops(ops.count(source))
             latest = raw["updated_at"].max()
             if latest is not None:
                 seen = min(latest, ceiling)
@@ -305,6 +317,7 @@ def stage_all(
                 f"{stage.counts.rows_written:,} written, "
                 f"{stage.counts.rows_quarantined:,} quarantined"
             )
+        watermarks[DELETION_LOG] = ceiling
     load.write_watermarks(con, watermarks)
     return quarantine_changes
 
@@ -369,10 +382,42 @@ class _TableStager:
         self.quarantine_changes = 0  # entries added or removed
 
     def apply(
-        self, since: dt.datetime | None, also: tuple[str, list[int]] | None = None
+        self,
+        since: dt.datetime | None,
+        also: tuple[str, list[int]] | None = None,
+        above: int | None = None,
     ) -> pl.DataFrame:
-        """Read rows (all, or changed since ``since`` plus ``also``) and :meth:`stage` them."""
-        return self.stage(self.ops.rows(self.source, since, also))
+        """Read rows (all, or changed since ``since`` plus ``also`` and ids ``above``) and
+        :meth:`stage` them."""
+        return self.stage(self.ops.rows(self.source, since, also, above))
+
+    def highest_known_id(self) -> int:
+        """The highest id staged or quarantined: rows above it are new, whatever their
+        ``updated_at`` says (a bulk load with historical timestamps)."""
+        source = self.source
+        (highest,) = self.con.execute(
+            f"SELECT greatest(max({source.staging_key[0]}), (SELECT max(TRY_CAST(row_key AS "
+            f"BIGINT)) FROM quarantine WHERE table_name = ?)) FROM {source.staging_name}",
+            [source.name],
+        ).fetchall()[0]
+        return highest or 0
+
+    def remove_deleted(self, ids: list[int]) -> None:
+        """Forget the rows with these ids, logged as deleted in the ops database, unless the
+        snapshot holds them again (deleted, then inserted again with the same id)."""
+        gone = sorted(set(ids) - set(self.ops.existing_ids(self.source, ids)))
+        if not gone:
+            return
+        keys = pl.DataFrame(
+            {self.source.staging_key[0]: gone}, schema={self.source.staging_key[0]: pl.Int64}
+        )
+        self.counts.rows_written += load.delete_keys(
+            self.con, self.source.staging_name, self.source.staging_key, keys
+        )
+        self.quarantine_changes += load.drop_quarantined(
+            self.con, self.source.name, pl.DataFrame({"row_key": [str(i) for i in gone]})
+        )
+        self.counts.rows_quarantined = self._held_in_quarantine()
 
     def stage(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Validate raw rows, upsert the valid ones, quarantine the others; returns ``raw``."""
@@ -421,7 +466,8 @@ class _TableStager:
             ).pl()
 
     def reconcile_with_ops(self, ops_rows: int) -> None:
-        """Catch deletions (and rows the watermark missed) by comparing row counts, then keys.
+        """Catch deletions (and rows the watermark missed) by comparing row counts, then keys;
+        for tables without a deletion log (composite keys), which are small.
 
         After the upsert every ops row read is held in staging or quarantine, so staging +
         quarantine holding more rows than the ops table means rows were deleted there, and fewer

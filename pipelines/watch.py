@@ -1,11 +1,12 @@
 """``repairlens etl --watch``: keep the warehouse in step with the operational database.
 
 One long-lived process runs an incremental ETL every ``interval`` seconds (start to start). While
-it waits it copies the published warehouse to a spare (``warehouse/publish.py``), so the next run
-starts from that copy instead of making one, and its imports and caches stay warm: a run costs
-what the changes cost. A run that finds nothing to change publishes nothing, so readers keep their
-version and their caches. A failed run (database down, a data check failing) is reported and the
-next tick tries again; as for any run, the published warehouse stays as it was.
+it waits it deletes old versions and copies the published warehouse to a spare
+(``warehouse/publish.py``), so the next run starts from that copy instead of making one; its
+imports and caches stay warm: a run costs what the changes cost. A run that finds nothing to
+change publishes nothing, so readers keep their version and their caches. A failed run (database
+down, a data check failing) is reported and the next tick tries again; as for any run, the
+published warehouse stays as it was.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ def watch(settings: Settings, interval: float, report: Report, stop: Event) -> i
     while not stop.is_set():
         started = time.monotonic()
         try:
-            summary = run_etl(settings)
+            summary = run_etl(settings, prune=False)
         except EtlError as error:
             report(f"etl failed: {error}")
         else:
             published += summary.published
             report(run_line(summary))
-        _prepare_spare(settings, report)
+        _tidy(settings, report)
         stop.wait(max(0.0, started + interval - time.monotonic()))
     return published
 
@@ -52,8 +53,10 @@ def run_line(summary: EtlRunSummary) -> str:
     )
 
 
-def _prepare_spare(settings: Settings, report: Report) -> None:
+def _tidy(settings: Settings, report: Report) -> None:
+    """Between runs: delete old versions, then copy the published warehouse for the next run."""
     try:
+        publish.prune_versions(settings)
         publish.prepare_spare(settings)
     except OSError as error:  # a full disk, say: the next run copies for itself
         publish.discard_spares(settings)

@@ -131,11 +131,13 @@ def discard(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def publish(settings: Settings, private_path: Path) -> None:
+def publish(settings: Settings, private_path: Path, prune: bool = True) -> None:
     """Make ``private_path`` (checkpointed and closed) the published warehouse, atomically.
 
     The previous version stays readable for connections already open on it (they hold its inode)
-    and is kept under ``warehouse-versions/`` for ``warehouse_keep_versions`` publishes.
+    and is kept under ``warehouse-versions/`` for ``warehouse_keep_versions`` publishes; older ones
+    are deleted unless ``prune`` is False (deleting a large file takes a while: a caller may
+    rather do it after).
     """
     published = settings.warehouse_path
     if published.exists():
@@ -147,10 +149,14 @@ def publish(settings: Settings, private_path: Path) -> None:
     os.replace(private_path, published)
     _fsync(published.parent)
     discard_spares(settings)
-    prune_versions(settings)
+    if prune:
+        prune_versions(settings)
 
 
 def prune_versions(settings: Settings) -> None:
+    """Delete the archived versions beyond the newest ``warehouse_keep_versions``."""
+    if not versions_dir(settings).exists():
+        return
     kept = sorted(versions_dir(settings).glob("warehouse-*.duckdb"))
     for old in kept[: max(0, len(kept) - settings.warehouse_keep_versions)]:
         old.unlink(missing_ok=True)
