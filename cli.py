@@ -176,12 +176,19 @@ def etl(
 
 def _watch_etl(current: Settings, interval: float) -> int:
     """Run :func:`pipelines.watch.watch` until interrupted (Ctrl-C) or terminated (SIGTERM); a
-    run in progress then finishes first, so none is left half-done in the run log."""
+    run in progress then finishes first, so none is left half-done in the run log (a second
+    Ctrl-C interrupts it; the run is then recorded as failed, the warehouse stays as it was)."""
     from pipelines.watch import watch
 
     stop = threading.Event()
+
+    def finish_then_stop(signum: int, _frame: object) -> None:
+        stop.set()
+        if signum == signal.SIGINT:  # a second Ctrl-C interrupts the run in progress
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda _signum, _frame: stop.set())
+        signal.signal(signum, finish_then_stop)
     say(f"running the ETL every {interval:g}s on {current.data_dir}; Ctrl-C stops")
     watch(current, interval, say, stop)
     say("stopped")

@@ -12,7 +12,11 @@ Steps, all in one run so the ratios compare like with like on the same machine s
 3. full ETL (``run_etl(full=True)``) in a child process under ``/usr/bin/time -v``;
 4. change 1 % of the repairs (a price correction, ``updated_at`` bumped), then an incremental ETL,
    also under ``/usr/bin/time -v``;
-5. repeat 2–4 ``--runs`` times (default 2) and print the medians as the Markdown of the "## ETL"
+5. the same through ``repairlens etl --watch`` (a resident process that makes the next run's
+   copy of the warehouse while it waits): three times, wait for its spare copy, change 1 % of
+   the repairs, wait for the run that publishes them and take that run's duration from the run
+   log;
+6. repeat 2–5 ``--runs`` times (default 2) and print the medians as the Markdown of the "## ETL"
    section of benchmarks/RESULTS.md, with every round's figures and ratios below it. Ratios are
    taken within a round, so a machine that is busier in one round than another skews them less.
 """
@@ -23,11 +27,15 @@ import argparse
 import datetime as dt
 import json
 import os
+import queue
 import re
+import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +47,9 @@ sys.path.insert(0, str(ROOT))
 from core.db import make_engine  # noqa: E402
 from ops.migrate import upgrade_to_head  # noqa: E402
 from ops.schema import TABLES_IN_LOAD_ORDER  # noqa: E402
+from warehouse.reader import file_version  # noqa: E402
+
+WATCHED_CHANGES = 3
 
 ADMIN_DSN = os.environ.get("REPAIRLENS_BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres")
 CHILD = """
@@ -114,12 +125,7 @@ def copy_baseline(name: str) -> float:
 
 def timed_etl(name: str, data_dir: Path, mode: str) -> dict:
     """Run the ETL in a child under /usr/bin/time -v; its summary plus wall time and peak RSS."""
-    env = {
-        **os.environ,
-        "REPAIRLENS_DATA_DIR": str(data_dir),
-        "REPAIRLENS_OPS_DB_URL": database_url(name),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = etl_env(name, data_dir)
     started = time.perf_counter()
     completed = subprocess.run(
         ["/usr/bin/time", "-v", sys.executable, "-c", CHILD, mode],
@@ -143,6 +149,70 @@ def timed_etl(name: str, data_dir: Path, mode: str) -> dict:
         "cpu_s": measured(r"User time \(seconds\)") + measured(r"System time \(seconds\)"),
         "peak_rss_mib": measured(r"Maximum resident set size \(kbytes\)") / 1024,
     }
+
+
+def etl_env(name: str, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "REPAIRLENS_DATA_DIR": str(data_dir),
+        "REPAIRLENS_OPS_DB_URL": database_url(name),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def watched_runs(name: str, data_dir: Path) -> list[float]:
+    """Durations (from the run log) of ``repairlens etl --watch`` runs that each published a 1 %
+    change made once the watch had its spare copy ready."""
+    watch = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "etl", "--watch", "--interval", "2"],
+        cwd=ROOT,
+        env=etl_env(name, data_dir),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in watch.stderr], daemon=True).start()
+    durations = []
+    try:
+        for _ in range(WATCHED_CHANGES):
+            wait_for_spare(data_dir)
+            change_one_percent(name)
+            run_id = published_run(lines)
+            with sqlite3.connect(data_dir / "etl-runs.sqlite") as log:
+                (duration,) = log.execute(
+                    "SELECT duration_s FROM etl_runs WHERE run_id = ?", [run_id]
+                ).fetchone()
+            print(f"  watched run {run_id}: {duration:.2f}s", flush=True)
+            durations.append(duration)
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        watch.wait(timeout=120)
+    return durations
+
+
+def wait_for_spare(data_dir: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        published = data_dir / "warehouse.duckdb"
+        version = file_version(published.stat())
+        if (data_dir / ".warehouse-spare" / f"{version}.duckdb").exists():
+            return
+        time.sleep(0.2)
+    raise SystemExit("the watch made no spare copy in time")
+
+
+def published_run(lines: queue.Queue[str], timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if match := re.match(r"etl run (\S+): published", line):
+            return match[1]
+        if line.startswith("etl failed"):
+            raise SystemExit(line)
+    raise SystemExit("the watch published nothing in time")
 
 
 def change_one_percent(name: str) -> int:
@@ -180,6 +250,15 @@ def report(
         100 * r["incremental"]["wall_s"] / r["full"]["wall_s"] for r in rounds
     )
     changed = rounds[-1]["changed"]
+    watched_s = statistics.median(r["watched_s"] for r in rounds)
+    # A watched run's duration is measured inside the process: compare it with the full run's
+    # own in-process duration, and with its wall time (start-up included) too.
+    watched_share = statistics.median(
+        100 * r["watched_s"] / r["full"]["duration_s"] for r in rounds
+    )
+    watched_wall_share = statistics.median(
+        100 * r["watched_s"] / r["full"]["wall_s"] for r in rounds
+    )
     lines = [
         "## ETL",
         "",
@@ -203,15 +282,21 @@ def report(
         f"| incremental ETL after {changed:,} repairs (1 %) changed | "
         f"{median(incremental, 'wall_s'):.1f} s | {incremental_share:.1f} % of full | "
         f"{median(incremental, 'cpu_s'):.1f} s | {median(incremental, 'peak_rss_mib'):,.0f} MiB |",
+        f"| the same change under `repairlens etl --watch` (median of {WATCHED_CHANGES} runs, "
+        f"run log) | {watched_s:.2f} s | {watched_share:.1f} % of the full run's "
+        f"{median(full, 'duration_s'):.1f} s in-process ({watched_wall_share:.1f} % of its wall "
+        "time) | — | — |",
         "",
-        "| round | COPY | full | full ÷ COPY | incremental | incremental ÷ full |",
-        "|---|---|---|---|---|---|",
+        "| round | COPY | full | full ÷ COPY | incremental | incremental ÷ full | watched "
+        "| watched ÷ full in-process |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for number, r in enumerate(rounds, 1):
         lines.append(
             f"| {number} | {r['copy_s']:.1f} s | {r['full']['wall_s']:.1f} s | "
             f"{r['full']['wall_s'] / r['copy_s']:.2f}× | {r['incremental']['wall_s']:.1f} s | "
-            f"{100 * r['incremental']['wall_s'] / r['full']['wall_s']:.1f} % |"
+            f"{100 * r['incremental']['wall_s'] / r['full']['wall_s']:.1f} % | "
+            f"{r['watched_s']:.2f} s | {100 * r['watched_s'] / r['full']['duration_s']:.1f} % |"
         )
     lines += [
         "",
@@ -245,9 +330,16 @@ def main() -> None:
                 changed = change_one_percent(name)
                 incremental = timed_etl(name, data_dir, "incremental")
                 print(f"round {number}: incremental {incremental}", flush=True)
+                watched = watched_runs(name, data_dir)
                 warehouse_mib = (data_dir / "warehouse.duckdb").stat().st_size / 2**20
             rounds.append(
-                {"copy_s": copy_s, "full": full, "incremental": incremental, "changed": changed}
+                {
+                    "copy_s": copy_s,
+                    "full": full,
+                    "incremental": incremental,
+                    "changed": changed,
+                    "watched_s": statistics.median(watched),
+                }
             )
         print()
         print(report(sizes, rounds, warehouse_mib))

@@ -11,7 +11,7 @@ of ``pipelines.transform`` on their staging rows) and replaces just those rows. 
   model did;
 - a repair, for the facts hanging off it (status events, part lines, payments, feedback): one of
   its rows of that fact's own table changed, or a column of the repair that fact reads
-  (``REPAIR_COLUMNS_READ``) did, or the repair entered or left staging — a corrected price
+  (``REPAIR_CHILD_FACTS``) did, or the repair entered or left staging — a corrected price
   rebuilds the repair's row, not its six status events;
 - a booking: its row changed, the repair made from it was linked, unlinked, staged or unstaged,
   or its device or model changed;
@@ -106,11 +106,7 @@ def has_changes(con: duckdb.DuckDBPyConnection, *tables: str) -> bool:
 
 
 def table_exists_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
-        ).fetchall()[0][0]
-    )
+    return table_exists(con, f"temp.main.{name}")
 
 
 def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from core.settings import Settings
 from ops.migrate import downgrade_to_base, upgrade_to_head
 from pipelines import facts
 from pipelines.lock import etl_lock
+from pipelines.marts import REPAIR_CHILD_FACTS
 from pipelines.run import EtlError, run_etl
 from pipelines.runlog import RunLog
 from pipelines.sources import source_tables
@@ -27,6 +29,8 @@ from tests.factories import (
     seed_shop,
     settings_for,
     status_event_rows,
+    store_row,
+    technician_row,
     touch,
 )
 from warehouse.reader import connect_read_only
@@ -417,3 +421,149 @@ def test_status_events_of_an_edited_repair_are_judged_again(settings, ops_engine
         )
         == 3
     )  # received, diagnosing and awaiting_parts happened before the corrected intake
+
+
+# ------------------------------------------------------------------- facts hanging off a repair
+
+MART_TABLES_ONLY = BOOKKEEPING | {"quarantine", "etl_watermarks"}
+CHILD_FACT_TABLES = ("fct_status_events", "fct_parts_usage", "fct_payments", "fct_feedback")
+
+
+def columns_read_from_repairs(sql: str) -> set[str]:
+    """The stg_repairs columns a fact's SQL reads: ``r.<column>`` and any column listed in a
+    ``SELECT ... FROM stg_repairs`` (``*`` lists none)."""
+    read = set(re.findall(r"\br\.(\w+)", sql))
+    for listed in re.findall(r"\(SELECT\s+([\w\s,*]+?)\s+FROM\s+stg_repairs\b", sql):
+        read |= {c.strip() for c in listed.split(",") if c.strip() != "*"}
+    return read
+
+
+def rebuilt_contents(settings: Settings, tmp_path: Path, monkeypatch) -> dict[str, list[tuple]]:
+    """The marts a full run builds from scratch on the same ops database."""
+    monkeypatch.setenv("REPAIRLENS_DATA_DIR", str(tmp_path / "rebuilt"))
+    rebuilt = settings_for(settings.ops_url, monkeypatch)
+    run_etl(rebuilt, full=True)
+    return contents(rebuilt, MART_TABLES_ONLY)
+
+
+def test_child_fact_columns_match_the_fact_sql():
+    assert set(REPAIR_CHILD_FACTS) == set(CHILD_FACT_TABLES)
+    for fact, (child, columns) in REPAIR_CHILD_FACTS.items():
+        sql = getattr(facts, fact)()
+        assert re.search(rf"\bFROM\s+stg_{child}\b", sql), fact
+        assert re.search(r"\bFROM\s+stg_repairs\b[^)]*\)\s+AS\s+r\b", sql), fact
+        assert columns_read_from_repairs(sql) <= {"repair_id", *columns}, fact
+
+
+def test_a_price_correction_rebuilds_only_the_repair_row(
+    settings, ops_engine, tmp_path, monkeypatch
+):
+    seed_shop(ops_engine, repairs=3)
+    run_etl(settings)
+
+    touch(ops_engine, "repairs", 2, final_price_eur=Decimal("180.00"))
+    summary = run_etl(settings)
+
+    assert summary.published is True
+    assert summary.tables["fct_repairs"].rows_written == 2  # the old row out, the new one in
+    for fact in CHILD_FACT_TABLES:
+        assert summary.tables[fact].rows_written == 0, fact
+    assert scalar(settings, "SELECT revenue_eur FROM fct_repairs WHERE repair_id = 2") == Decimal(
+        "170.00"
+    )
+    incremental = contents(settings, MART_TABLES_ONLY)
+    assert rebuilt_contents(settings, tmp_path, monkeypatch) == incremental
+
+
+# A column of each child fact no edit of the repair row can change, and a value to mark it with.
+MARKS = {
+    "fct_status_events": ("note", "'marked'"),
+    "fct_parts_usage": ("used_date", "DATE '2000-01-01'"),
+    "fct_payments": ("requested_at", "TIMESTAMP '2000-01-01'"),
+    "fct_feedback": ("comment", "'marked'"),
+}
+
+
+def test_a_price_correction_leaves_the_other_facts_of_the_repair_as_they_were(settings, ops_engine):
+    seed_shop(ops_engine, repairs=3)
+    run_etl(settings)
+    # Mark the published child rows of repair 2: a rebuild of them would wipe the marks.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        for fact, (column, value) in MARKS.items():
+            con.execute(f"UPDATE {fact} SET {column} = {value} WHERE repair_id = 2")
+
+    touch(ops_engine, "repairs", 2, final_price_eur=Decimal("180.00"))
+    run_etl(settings)
+
+    for fact, (column, value) in MARKS.items():
+        assert scalar(
+            settings, f"SELECT bool_and({column} = {value}) FROM {fact} WHERE repair_id = 2"
+        ), fact
+
+
+def test_repair_edits_reach_every_fact_that_shows_them(settings, ops_engine, tmp_path, monkeypatch):
+    seed_shop(ops_engine, repairs=3)
+    insert(ops_engine, "stores", [store_row(2)])
+    insert(ops_engine, "technicians", [technician_row(2, store_id=2)])
+    insert(ops_engine, "customers", [customer_row(2)])
+    run_etl(settings)
+
+    completed = repair_row(1)["completed_at"] + hours(1)
+    touch(ops_engine, "repairs", 1, store_id=2, technician_id=2, completed_at=completed)
+    touch(ops_engine, "repairs", 3, customer_id=2)
+    summary = run_etl(settings)
+
+    for fact in CHILD_FACT_TABLES:
+        assert summary.tables[fact].rows_written > 0, fact
+    assert set(
+        warehouse_rows(settings, "SELECT store_id FROM fct_status_events WHERE repair_id = 1")
+    ) == {(2,)}
+    assert warehouse_rows(
+        settings,
+        "SELECT store_id, technician_id, used_date FROM fct_parts_usage WHERE repair_id = 1",
+    ) == [(2, 2, completed.date())]
+    assert warehouse_rows(
+        settings, "SELECT repair_id, customer_id, store_id FROM fct_payments ORDER BY repair_id"
+    ) == [(1, 1, 2), (2, 1, 1), (3, 2, 1)]
+    assert warehouse_rows(
+        settings,
+        "SELECT repair_id, customer_id, store_id, technician_id FROM fct_feedback "
+        "ORDER BY repair_id",
+    ) == [(1, 1, 2, 2), (2, 1, 1, 1), (3, 2, 1, 1)]
+    incremental = contents(settings, MART_TABLES_ONLY)
+    assert rebuilt_contents(settings, tmp_path, monkeypatch) == incremental
+
+
+def booking_row(id: int) -> dict:
+    slot = T0 + dt.timedelta(days=id, hours=-2)
+    return {
+        "id": id,
+        "reference": f"B{id:05d}",
+        "customer_id": 1,
+        "customer_device_id": 1,
+        "store_id": 1,
+        "technician_id": 1,
+        "slot_start_at": slot,
+        "slot_end_at": slot + dt.timedelta(minutes=30),
+        "channel": "web",
+        "status": "checked_in",
+        "symptoms_text": "screen cracked",
+    }
+
+
+def test_linking_a_repair_to_its_booking_reaches_the_booking(
+    settings, ops_engine, tmp_path, monkeypatch
+):
+    seed_shop(ops_engine, repairs=2)
+    insert(ops_engine, "bookings", [booking_row(1), booking_row(2)])
+    run_etl(settings)
+
+    touch(ops_engine, "repairs", 2, booking_id=2)
+    summary = run_etl(settings)
+
+    assert summary.tables["fct_bookings"].rows_written == 2
+    assert warehouse_rows(
+        settings, "SELECT booking_id, repair_id, has_repair FROM fct_bookings ORDER BY booking_id"
+    ) == [(1, None, False), (2, 2, True)]
+    incremental = contents(settings, MART_TABLES_ONLY)
+    assert rebuilt_contents(settings, tmp_path, monkeypatch) == incremental

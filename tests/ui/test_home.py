@@ -10,8 +10,11 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from core.settings import Settings
+from pipelines.run import run_etl
 from pipelines.runlog import RunLog
-from ui.warehouse import current_version, cursor
+from ui import formatting
+from ui.warehouse import current_version, cursor, freshness
 from warehouse.metrics import summaries
 
 HOME = str(Path(__file__).parents[2] / "Home.py")
@@ -82,3 +85,18 @@ def test_opening_the_home_page_starts_building_the_dashboards_summaries(
     while not summaries.is_prepared(cursor(version)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert summaries.is_prepared(cursor(version))
+
+
+def test_the_last_etl_run_counts_a_run_that_changed_nothing(built_data_dir, use_data_dir, tmp_path):
+    copy = tmp_path / "var"
+    shutil.copytree(built_data_dir, copy)
+    use_data_dir(copy)
+    version = current_version()
+    summary = run_etl(Settings(data_dir=copy))
+    assert summary.published is False and current_version() == version
+
+    assert freshness(version).finished_at == summary.finished_at
+    at = _home()
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Last ETL run"] == formatting.timestamp(summary.finished_at)
+    assert not at.warning
