@@ -284,9 +284,17 @@ def demo(
     api_port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port for the booking API (0: do not serve it).")
     ] = 8000,
+    etl_every: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="While serving, an incremental ETL every this many seconds, so bookings made "
+            "through the API reach the workbench (0: off).",
+        ),
+    ] = 60.0,
 ) -> None:
     """Everything in one go: migrate, generate demo history if empty, ETL, train, serve the
-    workbench and the booking API."""
+    workbench and the booking API, and keep the warehouse in step while they run."""
     from data.generator import GeneratorConfig, generate_history
     from models.registry import production
     from models.training import FAMILIES
@@ -310,20 +318,25 @@ def demo(
                 say(f"== {name}")
                 step()
     if serve:
-        raise typer.Exit(_serve_demo(host, port, api_port))
+        raise typer.Exit(_serve_demo(host, port, api_port, etl_every))
 
 
-def _serve_demo(host: str, port: int, api_port: int) -> int:
-    """The booking API in a child process beside the workbench; both stop together."""
-    api = None
+def _serve_demo(host: str, port: int, api_port: int, etl_every: float = 0.0) -> int:
+    """The booking API and the ETL watch (``repairlens etl --watch``) in child processes beside
+    the workbench; all stop together."""
+    cli_command = [sys.executable, str(PROJECT_ROOT / "cli.py")]
+    children = []
     if api_port:
-        command = [sys.executable, str(PROJECT_ROOT / "cli.py"), "api", "--host", host]
-        api = subprocess.Popen([*command, "--port", str(api_port)], cwd=PROJECT_ROOT)
+        command = [*cli_command, "api", "--host", host, "--port", str(api_port)]
+        children.append(subprocess.Popen(command, cwd=PROJECT_ROOT))
+    if etl_every:
+        command = [*cli_command, "etl", "--watch", "--interval", f"{max(etl_every, 1.0):g}"]
+        children.append(subprocess.Popen(command, cwd=PROJECT_ROOT))
     try:
         return _serve_streamlit(host, port)
     finally:
-        if api is not None:
-            _stop(api)
+        for child in children:
+            _stop(child)
 
 
 @app.command()

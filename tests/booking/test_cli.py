@@ -14,7 +14,9 @@ import cli
 from core.db import make_engine
 from core.settings import get_settings
 from ops.migrate import upgrade_to_head
+from pipelines.runlog import RunLog
 from tests.booking.conftest import build_app
+from tests.factories import seed_shop
 
 runner = CliRunner()
 PASSWORD = "a long enough secret"
@@ -93,3 +95,31 @@ def test_demo_serves_the_api_beside_the_workbench_and_stops_both(migrated, monke
     assert seen["health"] == {"status": "ok"}
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=2)
+
+
+def _runs_logged(data_dir) -> int:
+    runs, _ = RunLog(data_dir).frames()
+    return runs.height
+
+
+def test_demo_keeps_the_warehouse_in_step_while_serving_and_stops_the_etl_with_it(
+    migrated, monkeypatch
+):
+    engine = make_engine(get_settings().ops_url)
+    seed_shop(engine, repairs=2)
+    engine.dispose()
+    seen = {}
+
+    def workbench(host: str, port: int) -> int:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not get_settings().warehouse_path.exists():
+            time.sleep(0.2)
+        seen["published"] = get_settings().warehouse_path.exists()
+        return 0
+
+    monkeypatch.setattr(cli, "_serve_streamlit", workbench)
+    assert cli._serve_demo("127.0.0.1", 8501, api_port=0, etl_every=1) == 0
+    assert seen["published"]  # the watch published the seeded shop while the workbench ran
+    runs = _runs_logged(migrated)
+    time.sleep(2.5)
+    assert _runs_logged(migrated) == runs  # and stopped with it
