@@ -26,8 +26,12 @@ from warehouse.catalogue import TABLES
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[str]:
-    """Expose ``frame`` to SQL as ``name`` for the ``with`` block (zero-copy through Arrow)."""
-    con.register(name, frame)
+    """Expose ``frame`` to SQL as ``name`` for the ``with`` block (zero-copy through Arrow).
+
+    As Arrow with string views, polars' own layout: registering the frame itself has DuckDB ask
+    polars for plain Arrow strings, a copy of every string column (~1 s of a full run).
+    """
+    con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         yield name
     finally:
