@@ -167,9 +167,6 @@ class OpsReader(ABC):
     def count(self, table: SourceTable) -> int:
         return int(self._scalar(f'SELECT COUNT(*) FROM "{table.name}"'))
 
-    def has_rows(self, table: SourceTable) -> bool:
-        return self._scalar(f'SELECT 1 FROM "{table.name}" LIMIT 1') is not None
-
 
 class _PostgresReader(OpsReader):
     def __init__(self, connection: adbc_driver_manager.AdbcConnection) -> None:

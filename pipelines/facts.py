@@ -36,6 +36,7 @@ STAGE_OF_STATUS = {
     "ready": "ready_to_collected_hours",
 }
 STAGE_COLUMNS = list(dict.fromkeys(STAGE_OF_STATUS.values()))
+STAGE_TOTALS = ["received_to_ready_hours", "total_turnaround_hours"]
 MONEY = "DECIMAL(12, 2)"
 TERMINAL = "('collected', 'cancelled')"
 EVERY_ROW = "TRUE"
@@ -105,14 +106,27 @@ FROM repairs AS r LEFT JOIN per_repair AS p USING (repair_id)
 """
 
 
-def fct_repairs(scope: str = EVERY_ROW) -> str:
+def fct_repairs(scope: str = EVERY_ROW, restage: str | None = None) -> str:
     """One row per repair (intake to collection), with turnaround, money, quality and CSAT.
 
     Money: ``price_eur`` is the final price (0 while there is none), ``revenue_eur`` = price −
     discount, ``parts_cost_eur`` = Σ quantity × unit cost, ``labour_revenue_eur`` = price − parts
     cost, ``gross_margin_eur`` = revenue − parts cost. ``has_rework``: a later repair anywhere in
     staging is a rework of this one; ``is_first_time_fix``: completed, not a rework, no rework.
+
+    ``restage`` (incremental runs): the condition on ``repair_id`` of the repairs whose stage
+    hours must be computed again; the other repairs in ``scope`` keep those of their current
+    fct_repairs row (:func:`stage_hours` reads only the intake time and the status events, and
+    theirs did not change), which spares the scan of the multi-million-row events.
     """
+    if restage is None:
+        stages = stage_hours(scope)
+    else:
+        kept = ", ".join([*STAGE_COLUMNS, "ready_at", *STAGE_TOTALS])
+        stages = (
+            f"{stage_hours(f'{scope} AND {restage}')} UNION ALL BY NAME "
+            f"SELECT repair_id, {kept} FROM fct_repairs WHERE {scope} AND NOT ({restage})"
+        )
     price = "coalesce(r.final_price_eur, 0)"
     parts_cost = "coalesce(pa.parts_cost_eur, 0)"
     has_rework = "rw.repair_id IS NOT NULL"
@@ -129,7 +143,7 @@ WITH parts AS (
 ), reworked AS (
     SELECT DISTINCT rework_of_repair_id AS repair_id FROM stg_repairs
     WHERE rework_of_repair_id IS NOT NULL
-), stages AS ({stage_hours(scope)})
+), stages AS ({stages})
 SELECT
     r.repair_id, r.booking_id, r.customer_id, r.customer_device_id, d.device_model_id,
     r.store_id, r.technician_id,

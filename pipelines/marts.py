@@ -12,7 +12,8 @@ of ``pipelines.transform`` on their staging rows) and replaces just those rows. 
 - a repair, for the facts hanging off it (status events, part lines, payments, feedback): one of
   its rows of that fact's own table changed, or a column of the repair that fact reads
   (``REPAIR_CHILD_FACTS``) did, or the repair entered or left staging — a corrected price
-  rebuilds the repair's row, not its six status events;
+  rebuilds the repair's row, not its six status events, and that row keeps its stage hours
+  unless the repair's events or intake time changed (``RESTAGED_REPAIRS``);
 - a booking: its row changed, the repair made from it was linked, unlinked, staged or unstaged,
   or its device or model changed;
 - a store × part pair: its stock level or one of its stock movements changed; when the last
@@ -48,6 +49,11 @@ REPAIR_CHILD_FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fct_payments": ("payments", ("customer_id", "store_id")),
     "fct_feedback": ("feedback", ("customer_id", "store_id", "technician_id")),
 }
+
+
+# The repairs whose stage hours in fct_repairs must be computed again: their status events
+# changed, or their intake time did, or they entered or left staging.
+RESTAGED_REPAIRS = "repair_id IN (SELECT repair_id FROM _restaged_repairs)"
 
 
 def affected_repairs_of(fact: str) -> str:
@@ -136,6 +142,11 @@ def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:
         + " UNION ALL ".join(repairs)
         + ") WHERE v IS NOT NULL"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _restaged_repairs AS SELECT DISTINCT v AS repair_id FROM ("
+        f"{_touched('repair_status_events', 'repair_id')} UNION ALL "
+        f"{_repairs_differing_in(('received_at',))}) WHERE v IS NOT NULL"
+    )
     for fact, (child, columns) in REPAIR_CHILD_FACTS.items():
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _affected_{fact} AS SELECT DISTINCT v AS repair_id "
@@ -217,7 +228,11 @@ def build_repair_facts(con: duckdb.DuckDBPyConnection, full: bool) -> dict[str, 
     written = {}
     for name, affected in scopes.items():
         scope = EVERYTHING if full else affected
-        written[name] = Written(replace_rows(con, name, getattr(facts, name)(scope), scope), scope)
+        if name == "fct_repairs" and not full:
+            rows = facts.fct_repairs(scope, restage=RESTAGED_REPAIRS)
+        else:
+            rows = getattr(facts, name)(scope)
+        written[name] = Written(replace_rows(con, name, rows, scope), scope)
     return written
 
 

@@ -229,8 +229,11 @@ def check_ops_database(url: str) -> Engine:
                 f"operational database is at revision {revision}, head is {head}: "
                 "run `repairlens migrate`"
             )
-        with ops_snapshot(engine) as ops:
-            empty = not any(ops.has_rows(source) for source in source_tables().values())
+        with engine.connect() as conn:  # the pool's connection: no second connection set-up
+            empty = not any(
+                conn.exec_driver_sql(f'SELECT 1 FROM "{source.name}" LIMIT 1').first()
+                for source in source_tables().values()
+            )
         if empty:
             raise EtlError("operational database is empty: run `repairlens generate`")
     except DBAPIError as error:

@@ -379,10 +379,10 @@ def test_a_broken_invariant_fails_the_run_and_publishes_nothing(
 ):
     original = facts.fct_repairs
 
-    def off_by_a_cent(scope: str) -> str:
+    def off_by_a_cent(scope: str, restage: str | None = None) -> str:
         return (
             "SELECT * REPLACE (CAST(revenue_eur + 0.01 AS DECIMAL(12, 2)) AS revenue_eur) "
-            f"FROM ({original(scope)})"
+            f"FROM ({original(scope, restage)})"
         )
 
     monkeypatch.setattr(facts, "fct_repairs", off_by_a_cent)
@@ -567,3 +567,40 @@ def test_linking_a_repair_to_its_booking_reaches_the_booking(
     ) == [(1, None, False), (2, 2, True)]
     incremental = contents(settings, MART_TABLES_ONLY)
     assert rebuilt_contents(settings, tmp_path, monkeypatch) == incremental
+
+
+def test_a_corrected_event_time_reaches_the_repairs_stage_hours(
+    settings, ops_engine, tmp_path, monkeypatch
+):
+    seed_shop(ops_engine, repairs=2)
+    run_etl(settings)
+    in_repair_of_repair_1 = 4  # the TIMELINE's fourth event: in_repair after 24 hours
+    moved = repair_row(1)["received_at"] + dt.timedelta(hours=20)
+    touch(ops_engine, "repair_status_events", in_repair_of_repair_1, occurred_at=moved)
+
+    run_etl(settings)
+
+    assert warehouse_rows(
+        settings,
+        "SELECT repair_id, awaiting_parts_hours, in_repair_hours FROM fct_repairs ORDER BY 1",
+    ) == [(1, 16.0, 8.0), (2, 20.0, 4.0)]
+    assert contents(settings, MART_TABLES_ONLY) == rebuilt_contents(settings, tmp_path, monkeypatch)
+
+
+def test_a_corrected_intake_time_reaches_the_repairs_stage_hours(
+    settings, ops_engine, tmp_path, monkeypatch
+):
+    seed_shop(ops_engine, repairs=2)
+    run_etl(settings)
+    touch(
+        ops_engine, "repairs", 2, received_at=repair_row(2)["received_at"] - dt.timedelta(hours=1)
+    )
+
+    run_etl(settings)
+
+    assert warehouse_rows(
+        settings,
+        "SELECT repair_id, received_to_diagnosed_hours, total_turnaround_hours FROM fct_repairs "
+        "ORDER BY 1",
+    ) == [(1, 4.0, 48.0), (2, 5.0, 49.0)]
+    assert contents(settings, MART_TABLES_ONLY) == rebuilt_contents(settings, tmp_path, monkeypatch)
