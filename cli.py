@@ -176,21 +176,39 @@ def etl(
 
 def _watch_etl(current: Settings, interval: float) -> int:
     """Run :func:`pipelines.watch.watch` until interrupted (Ctrl-C) or terminated (SIGTERM); a
-    run in progress then finishes first, so none is left half-done in the run log (a second
-    Ctrl-C interrupts it; the run is then recorded as failed, the warehouse stays as it was)."""
+    run in progress then finishes first, so none is left half-done. A second Ctrl-C stops at
+    once: the interrupted run is recorded as failed by the next one, and the published warehouse
+    is whichever version was last published.
+
+    The watch runs in a worker thread: the signal handler (always run by the main thread) then
+    never waits for a lock the interrupted code holds, as setting the stop event from the thread
+    blocked in ``stop.wait`` could.
+    """
     from pipelines.watch import watch
 
     stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            watch(current, interval, say, stop)
+        except BaseException as error:
+            failure.append(error)
 
     def finish_then_stop(signum: int, _frame: object) -> None:
         stop.set()
-        if signum == signal.SIGINT:  # a second Ctrl-C interrupts the run in progress
+        if signum == signal.SIGINT:  # a second Ctrl-C stops at once
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, finish_then_stop)
     say(f"running the ETL every {interval:g}s on {current.data_dir}; Ctrl-C stops")
-    watch(current, interval, say, stop)
+    worker = threading.Thread(target=work, name="etl-watch", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+    if failure:
+        raise fail(f"the ETL watch stopped: {first_line(failure[0])}")
     say("stopped")
     return 0
 

@@ -38,6 +38,7 @@ from pipelines.transform import stg_table
 from pipelines.validate import row_key, validate
 from warehouse import publish
 from warehouse.checks import run_checks
+from warehouse.reader import warehouse_version
 
 __all__ = ["EtlError", "EtlRunSummary", "TableCounts", "run_etl"]
 
@@ -48,6 +49,12 @@ good; 15 minutes covers any transaction the booking API or the generator holds o
 
 DELETION_LOG = "deleted_rows"
 """The ops table where triggers log deleted rows (migration 0003), and its watermark's name."""
+
+DELETION_LOG_OVERLAP = dt.timedelta(days=1)
+"""How far before its watermark each run reads the deletion log again. A deletion is stamped
+with its transaction's start, so one held open past the row overlap would be missed for good (a
+deleted row, unlike an updated one, never shows up again); the log is small and indexed, and ids
+already gone from staging and quarantine are skipped at once."""
 
 MAX_RE_READ_REPAIRS = 5_000
 """Above this many repairs with a moved intake time, all status events are read again instead."""
@@ -107,6 +114,7 @@ def run_etl(
         run_id = new_run_id(started_at)
         log = RunLog(settings.data_dir)
         log.close_interrupted_runs(started_at)
+        log.prune(started_at)
         for stale in publish.remove_stale_work_files(settings):
             say(f"removed {stale.name}, left by an interrupted run")
         log.start(run_id, started_at, full)
@@ -127,15 +135,19 @@ def run_etl(
                 published,
             )
 
-        def record(result: EtlRunSummary) -> None:
+        def record(result: EtlRunSummary, changed: bool = True) -> None:
+            # A run that changed nothing keeps no per-table counts: under `etl --watch` that is
+            # most runs, and their counts say nothing the run's own row does not.
+            counts = tables if changed else {}
             log.finish(
-                run_id, result.status, result.finished_at, result.duration_s, tables, result.error
+                run_id, result.status, result.finished_at, result.duration_s, counts, result.error
             )
 
+        def record_success(changed: bool) -> None:
+            record(summary("success"), changed)
+
         try:
-            published = _run(
-                settings, run_id, full, tables, say, lambda: record(summary("success")), log, prune
-            )
+            published = _run(settings, run_id, full, tables, say, record_success, log, prune)
         except BaseException as error:
             message = str(error) if isinstance(error, EtlError) else _unexpected(error, run_id)
             record(summary("failed", message))
@@ -143,7 +155,7 @@ def run_etl(
                 raise EtlError(message) from error
             raise
         result = summary("success")
-        record(result)
+        record(result, published)
         if published:
             say(f"published {settings.warehouse_path} (run {run_id})")
         else:
@@ -165,7 +177,7 @@ def _run(
     full: bool,
     tables: dict[str, TableCounts],
     say: Progress,
-    record_success: Callable[[], None],
+    record_success: Callable[[bool], None],
     log: RunLog,
     prune: bool,
 ) -> bool:
@@ -177,6 +189,7 @@ def _run(
         faults = fault_taxonomy()
         fresh = full or not settings.warehouse_path.exists()
         say("building a new warehouse" if fresh else "updating a copy of the published warehouse")
+        base_version = warehouse_version(settings)
         work = publish.private_copy(settings, run_id, fresh)
         try:
             con = duckdb.connect(str(work))
@@ -194,14 +207,14 @@ def _run(
                         con, None if fresh else {n: w.scope for n, w in built.items() if w.rows}
                     )
                     say(f"data checks: {checked} passed")
-                record_success()  # first, so the copy in the warehouse shows this run's success
+                record_success(changed)  # first, so the warehouse's copy of the log shows it
                 if changed:
                     copy_run_log(con, log)
                     con.execute("CHECKPOINT")
             finally:
                 con.close()
             if not changed:
-                publish.keep_as_spare(settings, work)
+                publish.keep_as_spare(settings, work, base_version)
                 return False
             publish.publish(settings, work, prune)
             return True
@@ -288,7 +301,9 @@ def stage_all(
         ceiling = ops.now()
         prefetch = _Prefetch(ops, background, list(sources.values())) if fresh else None
         logged = watermarks.get(DELETION_LOG)
-        deleted = {} if fresh else ops.deleted_ids(logged - WATERMARK_OVERLAP if logged else None)
+        deleted = (
+            {} if fresh else ops.deleted_ids(logged - DELETION_LOG_OVERLAP if logged else None)
+        )
         for source in sources.values():
             since = watermarks.get(source.name)
             read_from = since - WATERMARK_OVERLAP if since else None
@@ -306,6 +321,8 @@ def stage_all(
             elif source.key == ("id",):
                 stage.remove_deleted(deleted.get(source.name, []))
                 raw = stage.apply(read_from, also, above=stage.highest_known_id())
+                if logged is None:  # a warehouse from before the log: deletions made then too
+                    stage.reconcile_with_ops(ops.count(source))
             else:  # no deletion log for composite keys: compare row counts (small tables)
                 raw = stage.apply(read_from, also)
                 stage.reconcile_with_ops(ops.count(source))
@@ -399,6 +416,23 @@ class _TableStager:
         :meth:`stage` them."""
         return self.stage(self.ops.rows(self.source, since, also, above))
 
+    def _held_ids(self, ids: list[int]) -> set[int]:
+        """Those of ``ids`` still staged or quarantined (the log is read with a day's overlap,
+        so most logged ids were removed by an earlier run)."""
+        if not ids:
+            return set()
+        key, source = self.source.staging_key[0], self.source
+        with load.registered(
+            self.con, "_logged", pl.DataFrame({"id": ids}, schema={"id": pl.Int64})
+        ):
+            rows = self.con.execute(
+                f"SELECT {key} FROM {source.staging_name} WHERE {key} IN (SELECT id FROM _logged) "
+                "UNION SELECT TRY_CAST(row_key AS BIGINT) FROM quarantine WHERE table_name = ? "
+                "AND TRY_CAST(row_key AS BIGINT) IN (SELECT id FROM _logged)",
+                [source.name],
+            ).fetchall()
+        return {row[0] for row in rows}
+
     def highest_known_id(self) -> int:
         """The highest id staged or quarantined: rows above it are new, whatever their
         ``updated_at`` says (a bulk load with historical timestamps)."""
@@ -413,7 +447,8 @@ class _TableStager:
     def remove_deleted(self, ids: list[int]) -> None:
         """Forget the rows with these ids, logged as deleted in the ops database, unless the
         snapshot holds them again (deleted, then inserted again with the same id)."""
-        gone = sorted(set(ids) - set(self.ops.existing_ids(self.source, ids)))
+        held = self._held_ids(ids)
+        gone = sorted(held - set(self.ops.existing_ids(self.source, sorted(held))))
         if not gone:
             return
         keys = pl.DataFrame(

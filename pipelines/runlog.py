@@ -19,6 +19,11 @@ from pathlib import Path
 import polars as pl
 
 RUN_LOG_FILE = "etl-runs.sqlite"
+KEEP_QUIET_RUNS = dt.timedelta(days=1)
+"""How long successful runs that changed nothing stay in the log (``etl --watch`` makes one a
+minute: the latest is what Home shows)."""
+KEEP_RUNS = dt.timedelta(days=90)
+"""How long any run stays in the log."""
 INTERRUPTED = "interrupted before finishing (killed or crashed); the published warehouse was kept"
 
 _DDL = """
@@ -31,6 +36,7 @@ CREATE TABLE IF NOT EXISTS etl_runs (
     duration_s REAL,
     error TEXT
 );
+CREATE INDEX IF NOT EXISTS etl_runs_started_at ON etl_runs (started_at);
 CREATE TABLE IF NOT EXISTS etl_run_tables (
     run_id TEXT NOT NULL REFERENCES etl_runs (run_id),
     table_name TEXT NOT NULL,
@@ -86,6 +92,46 @@ class RunLog:
                 "WHERE status = 'running'",
                 (now.isoformat(sep=" "), INTERRUPTED),
             ).rowcount
+
+    def prune(self, now: dt.datetime) -> int:
+        """Forget runs older than :data:`KEEP_RUNS`, and successful runs that changed nothing
+        (no per-table counts) older than :data:`KEEP_QUIET_RUNS`; how many runs went."""
+        with self._connection() as connection:
+            stale = (
+                "SELECT run_id FROM etl_runs WHERE started_at < ? OR (started_at < ? "
+                "AND status = 'success' "
+                "AND run_id NOT IN (SELECT run_id FROM etl_run_tables))"
+            )
+            cutoffs = (
+                (now - KEEP_RUNS).isoformat(sep=" "),
+                (now - KEEP_QUIET_RUNS).isoformat(sep=" "),
+            )
+            connection.execute(f"DELETE FROM etl_run_tables WHERE run_id IN ({stale})", cutoffs)
+            return connection.execute(
+                f"DELETE FROM etl_runs WHERE run_id IN ({stale})", cutoffs
+            ).rowcount
+
+    def last_success(self) -> dt.datetime | None:
+        """When the latest successful run finished."""
+        with self._connection() as connection:
+            (finished,) = connection.execute(
+                "SELECT max(finished_at) FROM etl_runs WHERE status = 'success'"
+            ).fetchone()
+        return dt.datetime.fromisoformat(finished) if finished else None
+
+    def failures_since(self, moment: dt.datetime | None) -> tuple[int, str | None]:
+        """How many runs failed after ``moment`` (all, if None), and the latest one's error."""
+        since = (moment or dt.datetime.min).isoformat(sep=" ")
+        with self._connection() as connection:
+            (count,) = connection.execute(
+                "SELECT count(*) FROM etl_runs WHERE status = 'failed' AND started_at > ?", (since,)
+            ).fetchone()
+            latest = connection.execute(
+                "SELECT error FROM etl_runs WHERE status = 'failed' AND started_at > ? "
+                "ORDER BY started_at DESC, run_id DESC LIMIT 1",
+                (since,),
+            ).fetchone()
+        return count, latest[0] if latest else None
 
     def start(self, run_id: str, started_at: dt.datetime, full: bool) -> None:
         with self._connection() as connection:

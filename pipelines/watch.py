@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from threading import Event
 
+from core.errors import first_line
 from core.settings import Settings
 from pipelines.errors import EtlError
 from pipelines.run import EtlRunSummary, run_etl
@@ -35,6 +37,8 @@ def watch(settings: Settings, interval: float, report: Report, stop: Event) -> i
             summary = run_etl(settings, prune=False)
         except EtlError as error:
             report(f"etl failed: {error}")
+        except Exception as error:  # before the run could start: the run log, the lock file
+            report(f"etl failed: {first_line(error)}")
         else:
             published += summary.published
             report(run_line(summary))
@@ -59,5 +63,6 @@ def _tidy(settings: Settings, report: Report) -> None:
         publish.prune_versions(settings)
         publish.prepare_spare(settings)
     except OSError as error:  # a full disk, say: the next run copies for itself
-        publish.discard_spares(settings)
         report(f"could not prepare a copy of the warehouse for the next run: {error}")
+        with suppress(OSError):
+            publish.discard_spares(settings)

@@ -11,7 +11,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
-import polars as pl
 import streamlit as st
 
 from core.settings import get_settings
@@ -122,20 +121,18 @@ class Freshness:
 def freshness(version: str) -> Freshness:
     """When the published warehouse was built, how big it is, and failed runs since then.
 
-    The run log file is read live (it is tiny): a failed run, or one that found nothing to change,
-    publishes no new warehouse version, so it would not show up in anything cached by version.
+    The run log file is read live (two indexed queries): a failed run, or one that found nothing
+    to change, publishes no new warehouse version, so it would not show up in anything cached by
+    version.
     """
     finished_at, fact_rows = _published_run(version)
-    runs, _ = RunLog(get_settings().data_dir).frames()
+    log = RunLog(get_settings().data_dir)
     # A later run that found nothing to change published nothing, but the data is current as of it.
-    checked = runs.filter(pl.col("status") == "success")["finished_at"].max()
+    checked = log.last_success()
     if checked is not None and (finished_at is None or checked > finished_at):
         finished_at = checked
-    failed = runs.filter(
-        (pl.col("status") == "failed") & (pl.col("started_at") > (finished_at or dt.datetime.min))
-    ).sort("started_at")
-    last_error = failed["error"][-1] if failed.height else None
-    return Freshness(finished_at, fact_rows, failed.height, last_error)
+    failed, last_error = log.failures_since(finished_at)
+    return Freshness(finished_at, fact_rows, failed, last_error)
 
 
 @st.cache_data(ttl=600, max_entries=8)

@@ -100,14 +100,16 @@ def _take_spare(settings: Settings, path: Path) -> bool:
     return True
 
 
-def keep_as_spare(settings: Settings, path: Path) -> None:
-    """Make the closed working copy of a run that changed nothing the spare of the published
-    version. It equals that version but for the run's watermarks, which moved only past rows
-    found identical, so a run can start from it just as well."""
+def keep_as_spare(settings: Settings, path: Path, version: str | None) -> None:
+    """Make the closed working copy of a run that changed nothing the spare of ``version``, the
+    published version it was copied from. It equals that version but for the run's watermarks,
+    which moved only past rows found identical, so a run can start from it just as well."""
     discard_spares(settings)
+    if version is None or version != warehouse_version(settings):
+        return  # the published file was replaced meanwhile (by hand): the copy is of no use
     directory = spare_dir(settings)
     directory.mkdir(parents=True, exist_ok=True)
-    os.replace(path, directory / f"{warehouse_version(settings)}.duckdb")
+    os.replace(path, directory / f"{version}.duckdb")
 
 
 def discard_spares(settings: Settings) -> None:

@@ -604,3 +604,35 @@ def test_a_corrected_intake_time_reaches_the_repairs_stage_hours(
         "ORDER BY 1",
     ) == [(1, 4.0, 48.0), (2, 5.0, 49.0)]
     assert contents(settings, MART_TABLES_ONLY) == rebuilt_contents(settings, tmp_path, monkeypatch)
+
+
+def test_a_deletion_logged_long_before_the_last_run_is_still_applied(settings, ops_engine):
+    seed_shop(ops_engine, repairs=3)
+    run_etl(settings)
+    delete(ops_engine, "feedback", 2)
+    # As if the deleting transaction had started two hours ago and committed only now.
+    with ops_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE deleted_rows SET deleted_at = :at"),
+            {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=2)},
+        )
+
+    run_etl(settings)
+
+    assert scalar(settings, "SELECT count(*) FROM stg_feedback") == 2
+    assert scalar(settings, "SELECT csat FROM fct_repairs WHERE repair_id = 2") is None
+
+
+def test_deletions_made_before_the_deletion_log_existed_are_found_once(settings, ops_engine):
+    seed_shop(ops_engine, repairs=3)
+    run_etl(settings)
+    delete(ops_engine, "feedback", 2)
+    with ops_engine.begin() as conn:  # the log did not exist yet: it holds nothing
+        conn.execute(text("DELETE FROM deleted_rows"))
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # a warehouse from back then
+        con.execute("DELETE FROM etl_watermarks WHERE table_name = 'deleted_rows'")
+
+    run_etl(settings)
+
+    assert scalar(settings, "SELECT count(*) FROM stg_feedback") == 2
+    assert scalar(settings, "SELECT count(*) FROM fct_feedback") == 2

@@ -6,6 +6,7 @@ watch loop itself runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import queue
 import re
@@ -162,6 +163,53 @@ def test_watch_reports_a_failed_run_and_carries_on(data_dir, monkeypatch):
     assert PUBLISHED_LINE.fullmatch(lines[1]), lines
     runs, _ = RunLog(data_dir).frames()
     assert runs["status"].to_list() == ["failed", "success"]
+
+
+def test_watch_reports_a_run_that_could_not_start_and_carries_on(loaded, sqlite_ops_engine):
+    run_log = loaded.data_dir / "etl-runs.sqlite"
+    run_log.rename(loaded.data_dir / "etl-runs.moved")
+    run_log.mkdir()  # the run log cannot be opened: the run fails before it starts
+    lines: list[str] = []
+    stop = threading.Event()
+
+    def report(line: str) -> None:
+        lines.append(line)
+        if len(lines) == 1:
+            run_log.rmdir()
+            (loaded.data_dir / "etl-runs.moved").rename(run_log)
+            touch(sqlite_ops_engine, "repairs", 1, final_price_eur=Decimal("170.00"))
+        else:
+            stop.set()
+
+    assert watch(loaded, 0.05, report, stop) == 1
+    assert lines[0].startswith("etl failed: ") and "\n" not in lines[0]
+    assert PUBLISHED_LINE.fullmatch(lines[1]), lines
+    assert price_of_repair(loaded, 1) == Decimal("170.00")
+
+
+# ------------------------------------------------------------------------------ the run log
+
+
+def test_a_run_that_changes_nothing_keeps_no_table_counts(loaded):
+    summary = run_etl(loaded)
+
+    runs, counts = RunLog(loaded.data_dir).frames()
+    assert runs.height == 2
+    assert summary.run_id not in counts["run_id"].to_list()
+    assert counts["run_id"].n_unique() == 1  # the first run's
+
+
+def test_quiet_runs_leave_the_log_after_a_day_and_every_run_after_ninety_days(loaded):
+    log = RunLog(loaded.data_dir)
+    quiet = run_etl(loaded)
+    first = log.frames()[0]["run_id"][0]
+
+    assert log.prune(quiet.started_at + dt.timedelta(hours=23)) == 0
+    assert log.prune(quiet.started_at + dt.timedelta(days=2)) == 1
+    assert log.frames()[0]["run_id"].to_list() == [first]
+    assert log.prune(quiet.started_at + dt.timedelta(days=91)) == 1
+    runs, counts = log.frames()
+    assert runs.height == 0 and counts.height == 0
 
 
 # --------------------------------------------------------------------------------------- CLI
