@@ -255,28 +255,15 @@ def _has_quarantined(con: duckdb.DuckDBPyConnection, table_name: str) -> bool:
 
 
 def drop_quarantined(
-    con: duckdb.DuckDBPyConnection, table_name: str, row_keys: pl.DataFrame
+    con: duckdb.DuckDBPyConnection, table_name: str, row_keys: pl.DataFrame, keep: bool = False
 ) -> int:
-    """Forget quarantined rows of ``table_name`` whose ``row_key`` is in ``row_keys``."""
-    with registered(con, "_dropped", row_keys):
+    """Forget quarantined rows of ``table_name`` whose ``row_key`` is in ``row_keys`` (with
+    ``keep``: whose ``row_key`` is *not* in them, e.g. the keys still in the ops database)."""
+    with registered(con, "_row_keys", row_keys):
         return int(
             con.execute(
                 "DELETE FROM quarantine WHERE table_name = ? "
-                "AND row_key IN (SELECT row_key FROM _dropped)",
-                [table_name],
-            ).fetchall()[0][0]
-        )
-
-
-def drop_quarantined_missing(
-    con: duckdb.DuckDBPyConnection, table_name: str, present_keys: pl.DataFrame
-) -> int:
-    """Forget quarantined rows of ``table_name`` that no longer exist in the ops database."""
-    with registered(con, "_present", present_keys):
-        return int(
-            con.execute(
-                "DELETE FROM quarantine WHERE table_name = ? "
-                "AND row_key NOT IN (SELECT row_key FROM _present)",
+                f"AND row_key {'NOT ' if keep else ''}IN (SELECT row_key FROM _row_keys)",
                 [table_name],
             ).fetchall()[0][0]
         )

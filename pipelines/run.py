@@ -526,8 +526,8 @@ class _TableStager:
             self.counts.rows_written += load.delete_keys(
                 con, source.staging_name, source.staging_key, staged_keys, keep=True
             )
-            self.quarantine_changes += load.drop_quarantined_missing(
-                con, source.name, keys.select(row_key(source.key).alias("row_key"))
+            self.quarantine_changes += load.drop_quarantined(
+                con, source.name, keys.select(row_key(source.key).alias("row_key")), keep=True
             )
             self.counts.rows_quarantined = self._held_in_quarantine()
 
