@@ -81,10 +81,11 @@ def create_table(con: duckdb.DuckDBPyConnection, name: str, rows: Rows) -> None:
 
 def ensure_table(con: duckdb.DuckDBPyConnection, name: str, rows: Rows) -> None:
     """Create ``name`` if missing; refuse rows whose columns no longer match the stored table."""
-    if not table_exists(con, name):
+    try:
+        stored = con.table(name).columns
+    except duckdb.CatalogException:
         create_table(con, name, rows)
         return
-    stored = con.table(name).columns
     columns = rows.columns if isinstance(rows, pl.DataFrame) else con.sql(rows).columns
     if stored != columns:
         raise EtlError(

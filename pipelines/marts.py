@@ -93,12 +93,24 @@ def _touched(table: str, column: str) -> str:
 def _repairs_differing_in(columns: tuple[str, ...], key: str = "repair_id") -> str:
     """SQL: ``key`` of every staged repair whose ``columns`` differ between its previous and new
     version this run, counting a repair that entered or left staging (one side only)."""
-    listed = ", ".join(("repair_id", *columns)) if key == "repair_id" else ", ".join(columns)
+    listed = ", ".join(dict.fromkeys(("repair_id", *columns)))
     changed, previous = changed_table("stg_repairs"), previous_table("stg_repairs")
     return (
         f"SELECT {key} AS v FROM ((SELECT {listed} FROM {changed} "
         f"EXCEPT SELECT {listed} FROM {previous}) UNION ALL (SELECT {listed} FROM {previous} "
         f"EXCEPT SELECT {listed} FROM {changed}))"
+    )
+
+
+def _collect_repairs_touching(
+    con: duckdb.DuckDBPyConnection, name: str, child: str, columns: tuple[str, ...]
+) -> None:
+    """Temp table ``name`` of the repairs with a changed row in ``stg_<child>`` or changed
+    ``columns`` (or that entered or left staging)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT v AS repair_id FROM ("
+        f"{_touched(child, 'repair_id')} UNION ALL {_repairs_differing_in(columns)}) "
+        "WHERE v IS NOT NULL"
     )
 
 
@@ -132,7 +144,7 @@ def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:
     ]
     bookings = [
         _touched("bookings", "booking_id"),
-        _repairs_differing_in(("repair_id", "booking_id"), key="booking_id"),
+        _repairs_differing_in(("booking_id",), key="booking_id"),
         f"SELECT booking_id FROM stg_bookings WHERE customer_device_id IN ({devices})",
         f"SELECT booking_id FROM stg_bookings WHERE customer_device_id IN "
         f"({device_of_changed_model})",
@@ -142,17 +154,10 @@ def collect_affected_keys(con: duckdb.DuckDBPyConnection) -> None:
         + " UNION ALL ".join(repairs)
         + ") WHERE v IS NOT NULL"
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _restaged_repairs AS SELECT DISTINCT v AS repair_id FROM ("
-        f"{_touched('repair_status_events', 'repair_id')} UNION ALL "
-        f"{_repairs_differing_in(('received_at',))}) WHERE v IS NOT NULL"
-    )
+    # Stage hours read the intake time and the status events, like a child fact would.
+    _collect_repairs_touching(con, "_restaged_repairs", "repair_status_events", ("received_at",))
     for fact, (child, columns) in REPAIR_CHILD_FACTS.items():
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _affected_{fact} AS SELECT DISTINCT v AS repair_id "
-            f"FROM ({_touched(child, 'repair_id')} UNION ALL {_repairs_differing_in(columns)}) "
-            "WHERE v IS NOT NULL"
-        )
+        _collect_repairs_touching(con, f"_affected_{fact}", child, columns)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _affected_bookings AS SELECT DISTINCT v AS booking_id FROM ("
         + " UNION ALL ".join(bookings)
