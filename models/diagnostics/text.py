@@ -152,7 +152,8 @@ def _word_map(foreign: bool) -> dict[str, str]:
 
 def normalise_text(text: str | None) -> str:
     """Lowercase, accent-folded, shorthand-expanded, glossary-translated words joined by spaces;
-    clauses that say a part works (``touch still ok``) are left out (``drop_intact_clauses``)."""
+    clauses that say a part works (``touch still ok``) and damage the text denies (``not
+    cracked``) are left out (``drop_intact_clauses``, ``without_denied_damage``)."""
     if not text:
         return ""
     text = fold_accents(_SPLIT_GLUED.sub(r"\1 \2", text)).lower().replace("'", "")
@@ -162,7 +163,7 @@ def normalise_text(text: str | None) -> str:
         " ".join(words.get(token, token) for token in _TOKEN.findall(clause)).split()
         for clause in _PUNCTUATION.split(text)
     ]
-    return " ".join(drop_intact_clauses([c for c in clauses if c]))
+    return " ".join(drop_intact_clauses([without_denied_damage(c) for c in clauses if c]))
 
 
 # Generic names of the device itself ("my laptop", "the phone"): the category is a feature of its
@@ -189,6 +190,34 @@ _TROUBLE = (
     "were until anymore after since weird without randomly barely hardly slow slowly hot half "
     "intermittent intermittently when if any more less off minute minutes mins hour hours seconds"
 )
+
+
+# Damage a customer rules out ("the screen's not cracked", "no cracks or anything", "not even
+# broken") says the fault is something else; the damage words alone would vote for a crack.
+# Only damage words: a denied part or function ("no sound", "no power") is itself the symptom.
+_DAMAGE, _DENIAL, _BETWEEN_DENIAL = (
+    frozenset(words.split())
+    for words in (
+        "cracked crack cracks cracking broken smashed shattered chipped chip chips dent dented "
+        "bent damage damaged scratch scratches scratched",
+        "no not never without nothing",
+        "even a any visible visibly really at all been physically",
+    )
+)
+
+
+def without_denied_damage(words: list[str]) -> list[str]:
+    """``words`` without the damage words that directly follow a denial (``not cracked``, ``no
+    visible damage``, ``not even broken``); other words a denial precedes stay."""
+    kept = []
+    for i, word in enumerate(words):
+        before = i - 1
+        while before >= 0 and words[before] in _BETWEEN_DENIAL:
+            before -= 1
+        if word in _DAMAGE and before >= 0 and words[before] in _DENIAL:
+            continue
+        kept.append(word)
+    return kept
 
 
 def drop_intact_clauses(clauses: list[list[str]]) -> list[str]:

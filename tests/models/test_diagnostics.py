@@ -102,6 +102,12 @@ def test_clear_description_ranks_its_fault_first(loaded) -> None:
     assert max(probabilities, key=probabilities.get) == "controller_drift"
 
 
+def test_denied_damage_does_not_vote_for_a_crack(loaded) -> None:
+    text = "the screen is not cracked at all, it just went black"
+    probabilities = _proba(loaded, Case("phone", text, model="iPhone 12"))
+    assert probabilities["display_failure"] > probabilities["cracked_screen"]
+
+
 def test_liquid_quick_answer_raises_liquid_damage(loaded) -> None:
     text = "stopped working yesterday"
     unknown = _proba(loaded, Case("phone", text, model="iPhone 12"))

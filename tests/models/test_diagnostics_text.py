@@ -36,6 +36,19 @@ def test_text_that_only_says_it_works_is_kept_whole() -> None:
     assert normalise_text("works fine") == "works fine"
 
 
+def test_damage_the_customer_denies_is_left_out() -> None:
+    assert normalise_text("not cracked at all, just black") == "not at all just black"
+    assert normalise_text("no visible damage but wont boot") == "no visible but will not boot"
+
+
+def test_a_denied_part_or_function_is_kept_as_the_symptom() -> None:
+    assert normalise_text("no sound, no image") == "no sound no image"
+
+
+def test_damage_after_a_denial_in_another_clause_is_kept() -> None:
+    assert normalise_text("not charging, cracked back") == "not charging cracked back"
+
+
 def test_english_words_that_are_also_foreign_repair_words_keep_their_english_meaning() -> None:
     assert normalise_text("my son dropped it, ghost touches") == "my son dropped it ghost touches"
     assert normalise_text("a ton of pop ups") == "a ton of pop ups"
