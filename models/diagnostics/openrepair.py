@@ -5,9 +5,9 @@ OpenRepair fault types are coarser than our codes. Each maps to the set of our c
 a prediction counts as correct when it is any of them. Types with no counterpart (``None`` below)
 are dropped and counted. The data (CC BY-SA 4.0) lives in ``eval_data/`` with its attribution.
 
-``eval_data/handwritten.csv`` holds customer descriptions written by hand for testing only
-(shorthand, typos, several symptoms at once, lay wording), each with the codes that count as a
-right answer (``|``-separated: for two symptoms at once either fault is right).
+``eval_data/handwritten*.csv`` hold customer descriptions written by hand for testing only
+(shorthand, typos, several symptoms at once, lay wording, backstory), each with the codes that
+count as a right answer (``|``-separated: for two symptoms at once either fault is right).
 """
 
 from __future__ import annotations
@@ -160,6 +160,7 @@ def score_real_text(
 HANDWRITTEN_FILES = {
     "hand-written": "handwritten.csv",
     "hand-written, unseen": "handwritten_unseen.csv",
+    "hand-written, rambling": "handwritten_rambling.csv",
 }
 
 
