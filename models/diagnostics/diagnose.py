@@ -144,8 +144,8 @@ def _bench_reason(model: DiagnosticsModel, case: Case, top_probability: float) -
     known = model.known_word_count(text)
     if known == 0:
         return True, (
-            "the description has no word the model knows: ranked from device history alone; "
-            "bench diagnosis recommended"
+            "the description has no word the model knows: ranked from fragments of its spelling "
+            "and the device history only; bench diagnosis recommended"
         )
     if top_probability < model.threshold:
         return True, (
