@@ -5,7 +5,7 @@ Probabilities are ``softmax((w_k · x + b_k) / T + q_k)`` over the faults faults
 device category and the parts catalogue allows for a known device model (impossible faults get
 exactly 0, the rest renormalise), where ``T`` is a
 temperature fitted on a validation split (calibration that keeps the model linear) and ``q_k`` the
-log likelihood ratios of the quick answers.
+log likelihood ratios of the quick answers (``answers.py``: hand-set, then learnt from outcomes).
 
 Explanations are exact: the logit difference between two faults is a sum of per-feature terms
 ``(w_k − w_j) x / T`` plus the intercept and quick-answer terms. For a linear model on fixed inputs
@@ -26,6 +26,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.pipeline import Pipeline
 
+from models.diagnostics.answers import HAND_SET, QUESTIONS, AnswerRatios
 from models.diagnostics.features import (
     DEVICE_COLUMNS,
     Case,
@@ -34,32 +35,6 @@ from models.diagnostics.features import (
     device_fault_mask,
     find_device,
 )
-
-# Log likelihood ratios of the quick answers, per fault: log P(answer | fault) / P(answer | other).
-# The repair history records no quick answers, so these are bench knowledge, set by hand and kept
-# modest (a factor of 2–6); "don't know" (None) changes nothing.
-QUICK_ANSWERS: dict[str, dict[bool, dict[str, float]]] = {
-    "powers_on": {
-        False: {"board_failure": 1.6, "liquid_damage": 1.0, "battery_worn": 0.5,
-                "charging_port": 0.7, "battery_swollen": 0.3, "software_fault": -0.3,
-                "cracked_screen": -1.2, "camera_fault": -1.5, "audio_fault": -1.5,
-                "back_glass": -1.5, "keyboard_fault": -1.2, "hinge_fault": -1.5,
-                "controller_drift": -1.5, "connectivity_fault": -1.5, "biometric_fault": -1.5,
-                "button_fault": -0.5, "touch_failure": -1.2, "video_port": -1.0,
-                "disc_drive": -1.2, "overheating": -0.7, "storage_fault": -0.3},
-        True: {"board_failure": -1.0, "liquid_damage": -0.3, "battery_swollen": 0.0},
-    },
-    "liquid_exposure": {
-        True: {"liquid_damage": 1.8, "board_failure": 0.5, "audio_fault": 0.3,
-               "charging_port": 0.3},
-        False: {"liquid_damage": -1.5},
-    },
-    "dropped": {
-        True: {"cracked_screen": 1.2, "back_glass": 1.1, "display_failure": 0.7,
-               "touch_failure": 0.5, "hinge_fault": 0.8, "camera_fault": 0.3},
-        False: {"cracked_screen": -0.7, "back_glass": -0.7, "hinge_fault": -0.5},
-    },
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,6 +75,8 @@ class DiagnosticsModel:
     temperature: float = 1.0
     threshold: float = 0.5  # below this top probability the answer recommends a bench diagnosis
     trained_categories: tuple[str, ...] = ()
+    # the quick answers' log likelihood ratios (answers.py): hand-set until outcomes teach them
+    answer_ratios: AnswerRatios = field(default_factory=lambda: HAND_SET)
     _columns: np.ndarray | None = field(default=None, repr=False)
     _names: list[tuple[str, str]] | None = field(default=None, repr=False)
     _device_masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
@@ -158,7 +135,7 @@ class DiagnosticsModel:
 
     def _answer_terms(self, case: Case) -> np.ndarray:
         terms = np.zeros(len(self.fault_codes))
-        for question, by_answer in QUICK_ANSWERS.items():
+        for question, by_answer in self.answer_ratios.items():
             answer = getattr(case, question)
             if answer is None:
                 continue
@@ -191,10 +168,10 @@ class DiagnosticsModel:
         intercept = (classify.intercept_[classes.index(fault)]
                      - classify.intercept_[classes.index(versus)]) / self.temperature  # fmt: skip
         terms.append(Contribution("intercept", "intercept", float(intercept)))
-        for question in QUICK_ANSWERS:
+        for question in QUESTIONS:
             answer = getattr(case, question)
             if answer is not None:
-                by_answer = QUICK_ANSWERS[question][bool(answer)]
+                by_answer = self.answer_ratios[question][bool(answer)]
                 value = by_answer.get(fault, 0.0) - by_answer.get(versus, 0.0)
                 if value:
                     terms.append(Contribution(f"{question} = {answer}", "answer", value))

@@ -15,6 +15,7 @@ import numpy as np
 
 from core.settings import Settings
 from models import registry
+from models.diagnostics.answers import AnswerRatios
 from models.diagnostics.model import DiagnosticsModel
 from models.errors import ModelInputError
 from models.registry.store import dumps_skops, loads_skops
@@ -58,6 +59,7 @@ def save_model(model: DiagnosticsModel, prices: list[list]) -> bytes:
             "temperature": model.temperature,
             "threshold": model.threshold,
             "trained_categories": list(model.trained_categories),
+            "answer_ratios": _answer_ratios_out(model.answer_ratios),
             "prices": prices,
         }
     )
@@ -72,8 +74,26 @@ def model_from_artifact(artifact: dict) -> tuple[DiagnosticsModel, dict]:
         threshold=float(artifact["threshold"]),
         trained_categories=tuple(artifact["trained_categories"]),
     )
+    if "answer_ratios" in artifact:  # artifacts saved before the ratios were learnt use HAND_SET
+        model.answer_ratios = _answer_ratios_in(artifact["answer_ratios"])
     prices = {(f, c, k): (lo, hi, m) for f, c, k, lo, hi, m, _ in artifact["prices"]}
     return model, prices
+
+
+def _answer_ratios_out(ratios: AnswerRatios) -> dict:
+    """String keys throughout (``"yes"``/``"no"`` for the answer), as the artifact stores them."""
+    return {
+        question: {("yes" if answer else "no"): dict(by_fault) for answer, by_fault in by.items()}
+        for question, by in ratios.items()
+    }
+
+
+def _answer_ratios_in(stored: dict) -> AnswerRatios:
+    return {
+        question: {answer == "yes": {f: float(v) for f, v in by_fault.items()}
+                   for answer, by_fault in by.items()}
+        for question, by in stored.items()
+    }  # fmt: skip
 
 
 def load_production_model(settings: Settings) -> LoadedModel:

@@ -4,7 +4,8 @@ Rows: completed repairs with a description and a fault code of the taxonomy (qua
 never reach ``fct_repairs``; misspelt codes are dropped here too). Split by time: the last 15 % of
 ``received_at`` is the hold-out that the registry metrics describe; the last 15 % of the rest is
 the validation split that fits the temperature and the bench-diagnosis threshold; the model is
-fitted on what remains, so every reported number is out of sample.
+fitted on what remains, so every reported number is out of sample. The quick answers' weights
+come from the prediction log's outcomes instead (``answers.py``): the history records no answers.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import polars as pl
 from core.settings import Settings
 from data import reference
 from models import registry
+from models.diagnostics.answers import answered_outcomes, learned_ratios, outcome_counts
 from models.diagnostics.baseline import KeywordBaseline, fit_keyword_baseline
 from models.diagnostics.features import CATEGORIES, Case, build_pipeline, case_frame
+from models.diagnostics.feedback import matched_predictions
 from models.diagnostics.metrics import expected_calibration_error, ranked_codes, top_k_accuracy
 from models.diagnostics.model import DiagnosticsModel, fit_temperature, softmax
 from models.diagnostics.pricing import price_table
@@ -268,6 +271,14 @@ def train_diagnostics(
     say(f"read {rows.height:,} completed repairs from warehouse {version_read}")
     model, evaluation = fit_model(rows, parameters)
     say(f"fitted: hold-out top-1 {evaluation.top1:.3f}, top-3 {evaluation.top3:.3f}")
+    outcomes = answered_outcomes(matched_predictions(settings)[0])
+    model.answer_ratios = learned_ratios(outcomes, model.fault_codes)
+    answered = outcome_counts(outcomes)
+    say(
+        "quick-answer weights from "
+        + ", ".join(f"{n:,} {question} outcomes" for question, n in answered.items())
+        + " (hand-set where there are none)"
+    )
     prices = price_table(rows)
     user = started_by or registry.current_user()
     received = rows["received_date"]
@@ -281,6 +292,7 @@ def train_diagnostics(
             "temperature": model.temperature,
             "threshold": model.threshold,
             "rows": rows.height,
+            "answer_outcomes": answered,
         },
         metrics=evaluation.as_dict(),
         window=(received.min(), received.max()),

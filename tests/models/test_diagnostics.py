@@ -17,15 +17,16 @@ from typer.testing import CliRunner
 import cli
 from core.settings import Settings
 from models import registry
-from models.diagnostics.diagnose import DiagnoseInputError, diagnose_many
+from models.diagnostics.answers import HAND_SET
+from models.diagnostics.diagnose import Candidate, DiagnoseInputError, Diagnosis, diagnose_many
 from models.diagnostics.features import Case
-from models.diagnostics.model import QUICK_ANSWERS
 from models.diagnostics.openrepair import (
     DATASETS,
     HANDWRITTEN_FILES,
     labelled_records,
     score_handwritten,
 )
+from models.diagnostics.prediction_log import record_outcome, record_predictions
 from models.diagnostics.store import KIND, ProductionModel, load_production_model
 from models.diagnostics.text import normalise_text
 from models.diagnostics.train import baseline_from_rows, train_diagnostics, training_rows
@@ -148,7 +149,35 @@ def test_dropped_answer_shifts_the_odds_by_its_set_likelihood_ratio(loaded) -> N
         return float(np.log(p["cracked_screen"] / p["software_fault"]))
 
     shift = log_odds(dropped) - log_odds(unknown)
-    assert shift == pytest.approx(QUICK_ANSWERS["dropped"][True]["cracked_screen"], abs=1e-9)
+    assert shift == pytest.approx(HAND_SET["dropped"][True]["cracked_screen"], abs=1e-9)
+
+
+def test_retraining_learns_quick_answer_weights_from_logged_outcomes(
+    built_data_dir: Path, tmp_path: Path
+) -> None:
+    directory = tmp_path / "var"
+    directory.mkdir()
+    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    settings = Settings(data_dir=directory)
+    # 100 liquid-damaged phones all admitted wet; 15 of 300 others said wet too
+    faults = ["liquid_damage" if i % 4 == 0 else "cracked_screen" for i in range(400)]
+    wet = [fault == "liquid_damage" or i % 20 == 1 for i, fault in enumerate(faults)]
+    answer = Diagnosis((Candidate("cracked_screen", 0.5, "repair", None, None, None, "none"),),
+                       False, "")  # fmt: skip
+    cases = [Case("phone", "stopped working", liquid_exposure=w) for w in wet]
+    ids = record_predictions(
+        settings, source="app", answers=[(c, answer) for c in cases], model_version=1
+    )
+    for prediction_id, fault in zip(ids, faults, strict=True):
+        record_outcome(settings, prediction_id, confirmed_fault=fault, by="tests")
+
+    entry = train_diagnostics(settings, started_by="tests", parameters=FAST)
+
+    learned = load_production_model(settings).model.answer_ratios["liquid_exposure"][True]
+    assert learned["liquid_damage"] > HAND_SET["liquid_exposure"][True]["liquid_damage"] + 0.5
+    assert entry.parameters["answer_outcomes"] == {
+        "powers_on": 0, "liquid_exposure": 400, "dropped": 0
+    }  # fmt: skip
 
 
 def test_faults_the_device_is_not_built_for_get_zero_probability(loaded) -> None:

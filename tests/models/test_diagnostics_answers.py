@@ -1,0 +1,101 @@
+"""The quick answers' weights: hand-set without outcomes, learnt from the prediction log's
+outcomes as they accumulate."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from data import reference
+from models.diagnostics.answers import (
+    HAND_SET,
+    MAX_LOG_RATIO,
+    answered_outcomes,
+    learned_ratios,
+)
+
+CODES = tuple(reference.faults()["code"].to_list())
+OUTCOME_SCHEMA = {
+    "actual_fault": pl.String,
+    "powers_on": pl.Boolean,
+    "liquid_exposure": pl.Boolean,
+    "dropped": pl.Boolean,
+}
+
+
+def _planted_outcomes(n: int, seed: int = 0) -> pl.DataFrame:
+    """Outcomes over four faults where a liquid-damaged device is admitted wet 90 % of the time
+    and any other 5 %: the log ratio of "yes, liquid" for liquid damage is log(0.9 / 0.05)."""
+    rng = np.random.default_rng(seed)
+    faults = rng.choice(["liquid_damage", "cracked_screen", "battery_worn", "software_fault"], n)
+    wet = rng.random(n) < np.where(faults == "liquid_damage", 0.9, 0.05)
+    return pl.DataFrame(
+        {"actual_fault": faults, "powers_on": None, "liquid_exposure": wet, "dropped": None},
+        schema=OUTCOME_SCHEMA,
+    )
+
+
+def _wet_ratio(outcomes: pl.DataFrame) -> float:
+    return learned_ratios(outcomes, CODES)["liquid_exposure"][True]["liquid_damage"]
+
+
+def test_without_outcomes_the_hand_set_ratios_hold() -> None:
+    learned = learned_ratios(pl.DataFrame(schema=OUTCOME_SCHEMA), CODES)
+    for question, by_answer in HAND_SET.items():
+        for answer, by_fault in by_answer.items():
+            assert learned[question][answer] == {f: v for f, v in by_fault.items() if v}
+
+
+def test_many_outcomes_recover_the_planted_ratio() -> None:
+    assert _wet_ratio(_planted_outcomes(20_000)) == pytest.approx(math.log(0.9 / 0.05), abs=0.15)
+
+
+def test_a_few_outcomes_barely_move_the_hand_set_ratio() -> None:
+    few = _planted_outcomes(12)
+    hand = HAND_SET["liquid_exposure"][True]["liquid_damage"]
+    assert abs(_wet_ratio(few) - hand) < abs(_wet_ratio(_planted_outcomes(20_000)) - hand) / 2
+
+
+def test_a_question_nobody_answered_keeps_its_hand_set_ratios() -> None:
+    learned = learned_ratios(_planted_outcomes(5_000), CODES)
+    assert learned["dropped"][True]["cracked_screen"] == HAND_SET["dropped"][True]["cracked_screen"]
+
+
+def test_an_answer_never_rules_a_fault_out() -> None:
+    always_wet = pl.DataFrame(
+        {
+            "actual_fault": ["liquid_damage"] * 5_000 + ["cracked_screen"] * 5_000,
+            "liquid_exposure": [True] * 5_000 + [False] * 5_000,
+        }
+    ).with_columns(powers_on=pl.lit(None, pl.Boolean), dropped=pl.lit(None, pl.Boolean))
+    learned = learned_ratios(always_wet, CODES)
+    assert learned["liquid_exposure"][False]["liquid_damage"] == -MAX_LOG_RATIO
+
+
+def test_outcomes_of_unknown_fault_codes_are_left_out() -> None:
+    outcomes = _planted_outcomes(2_000)
+    typo = outcomes.with_columns(actual_fault=pl.lit("liquid_dmg"), liquid_exposure=pl.lit(True))
+    assert _wet_ratio(pl.concat([outcomes, typo])) == _wet_ratio(outcomes)
+
+
+def test_one_repair_asked_about_twice_counts_once_with_its_latest_answers() -> None:
+    start = datetime(2026, 11, 1, 9)
+    matched = pl.DataFrame(
+        {
+            "prediction_id": ["a", "b", "c"],
+            "made_at": [start, start + timedelta(minutes=5), start],
+            "repair_id": [7, 7, None],
+            "booking_reference": [None, None, "RL-1"],
+            "actual_fault": ["liquid_damage", "liquid_damage", "cracked_screen"],
+            "powers_on": [None, False, True],
+            "liquid_exposure": [None, True, False],
+            "dropped": [None, None, True],
+        }
+    )
+    outcomes = answered_outcomes(matched)
+    assert outcomes.height == 2
+    assert outcomes.filter(pl.col("actual_fault") == "liquid_damage")["liquid_exposure"].item()
