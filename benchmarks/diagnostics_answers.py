@@ -4,12 +4,17 @@
 
 Plants a shop whose customers answer the three quick questions at known rates per fault (below:
 a liquid-damaged phone is admitted wet 75 % of the time, a cracked screen follows a drop 75 % of
-the time, …), over the generator's phone fault mix, so every true log likelihood ratio
-``log P(answer | fault) / P(answer | other faults)`` is known. For growing numbers of outcomes it
-draws that many (each question answered 80 % of the time), runs ``answers.learned_ratios`` and
-prints the mean absolute error of the learnt ratios against the true ones, beside the error of
-the hand-set ratios, over every (question, answer, fault) of a phone fault that is at least 2 %
-of repairs. Medians over ``--rounds`` draws.
+the time, …), over the generator's phone fault mix, so every true ratio
+``log P(answer | fault) / P(answer)`` is known. For growing numbers of outcomes it draws that many
+(each question answered 80 % of the time), runs ``answers.learned_ratios`` and prints, beside the
+same figures for the hand-set ratios and for the planted ones:
+
+- the mean absolute error of the ratios, over every (question, answer, fault) of a phone fault
+  that is at least 2 % of repairs;
+- the log loss of ``P(fault | answers) ∝ P(fault) · exp(Σ ratios)`` on 20,000 fresh answered
+  intakes: what the answers are worth to the ranking (the fault mix stands in for the text).
+
+Medians over ``--rounds`` draws.
 """
 
 from __future__ import annotations
@@ -42,16 +47,15 @@ COMMON = 0.02
 
 
 def true_ratios(faults: list[str], weights: np.ndarray) -> dict[tuple[str, bool, str], float]:
-    """(question, answer, fault) → the planted log likelihood ratio."""
+    """(question, answer, fault) → the planted ``log P(answer | fault) / P(answer)``."""
     out = {}
     for question, (default, rates) in PLANTED.items():
         yes = np.array([rates.get(f, default) for f in faults])
         for answer in (True, False):
             p = yes if answer else 1 - yes
-            for i, fault in enumerate(faults):
-                others = np.delete(np.arange(len(faults)), i)
-                p_other = float((weights[others] * p[others]).sum() / weights[others].sum())
-                out[(question, answer, fault)] = float(np.log(p[i] / p_other))
+            overall = float((weights * p).sum())
+            for fault, p_fault in zip(faults, p, strict=True):
+                out[(question, answer, fault)] = float(np.log(p_fault / overall))
     return out
 
 
@@ -71,6 +75,27 @@ def mean_error(ratios, truth, cells) -> float:
     return float(np.mean([abs(ratios[q][a].get(f, 0.0) - truth[(q, a, f)]) for q, a, f in cells]))
 
 
+def log_loss(ratios, outcomes: pl.DataFrame, faults: list[str], weights: np.ndarray) -> float:
+    """Mean ``−log P(actual fault | answers)`` with ``P ∝ weight · exp(Σ ratios)``."""
+    logits = np.tile(np.log(weights), (outcomes.height, 1))
+    for question in QUESTIONS:
+        for answer in (True, False):
+            rows = (outcomes[question] == answer).fill_null(False).to_numpy()
+            terms = np.array([ratios[question][answer].get(f, 0.0) for f in faults])
+            logits[rows] += terms
+    logits -= logits.max(axis=1, keepdims=True)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    actual = np.array([faults.index(f) for f in outcomes["actual_fault"]])
+    return float(-log_p[np.arange(len(actual)), actual].mean())
+
+
+def as_ratios(truth: dict[tuple[str, bool, str], float]):
+    out: dict = {q: {True: {}, False: {}} for q in QUESTIONS}
+    for (q, a, f), value in truth.items():
+        out[q][a][f] = value
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
@@ -82,18 +107,26 @@ def main() -> None:
     truth = true_ratios(faults, weights)
     common = {f for f, w in zip(faults, weights, strict=True) if w >= COMMON}
     cells = [cell for cell in truth if cell[2] in common]
-    hand = mean_error(HAND_SET, truth, cells)
     rng = np.random.default_rng(args.seed)
+    test = draw_outcomes(rng, faults, weights, 20_000)
+    hand_error = mean_error(HAND_SET, truth, cells)
+    hand_loss = log_loss(HAND_SET, test, faults, weights)
+    best_loss = log_loss(as_ratios(truth), test, faults, weights)
+    no_answers = log_loss({q: {True: {}, False: {}} for q in QUESTIONS}, test, faults, weights)
     print(
-        f"| answered outcomes | mean error, learnt | mean error, hand-set ({len(cells)} ratios) |"
+        f"Log loss with no answers {no_answers:.3f}, hand-set {hand_loss:.3f}, planted "
+        f"{best_loss:.3f}; hand-set ratios off by {hand_error:.2f} ({len(cells)} ratios)."
     )
+    print()
+    print("| answered outcomes | mean error of the learnt ratios | log loss, learnt |")
     print("|---:|---:|---:|")
     for n in (0, 100, 300, 1_000, 3_000, 10_000, 30_000):
-        errors = [
-            mean_error(learned_ratios(draw_outcomes(rng, faults, weights, n), faults), truth, cells)
-            for _ in range(args.rounds)
-        ]
-        print(f"| {n:,} | {statistics.median(errors):.2f} | {hand:.2f} |")
+        errors, losses = [], []
+        for _ in range(args.rounds):
+            learned = learned_ratios(draw_outcomes(rng, faults, weights, n), faults)
+            errors.append(mean_error(learned, truth, cells))
+            losses.append(log_loss(learned, test, faults, weights))
+        print(f"| {n:,} | {statistics.median(errors):.2f} | {statistics.median(losses):.3f} |")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,19 @@
 """How much each quick answer (powers on? liquid exposure? dropped?) moves each fault.
 
-An answer adds its log likelihood ratio ``log P(answer | fault) / P(answer | another fault)`` to
-the fault's logit. The repair history records no quick answers, so the starting ratios are bench
-knowledge set by hand (``HAND_SET``, kept modest: a factor of 2–6). The prediction log does
-record the answers given in the app and the API, and the feedback loop
-(``feedback.matched_predictions``) knows which fault each of those predictions turned out to
-have. Training re-estimates every ratio from those outcomes (``learned_ratios``), with the
-hand-set ratio as a prior worth ``PRIOR_OUTCOMES`` outcomes of that fault: a shop with no answered
-outcomes keeps the hand-set ratios, and one with thousands gets its own.
+An answer adds its log likelihood ratio ``log P(answer | fault) / P(answer)`` to the fault's
+logit; the softmax only sees differences between faults, so two faults move apart by
+``log P(answer | one) / P(answer | the other)``, and a fault that the answer says nothing about
+gets 0. The repair history records no quick answers, so the starting ratios are bench knowledge
+set by hand (``HAND_SET``, kept modest: a factor of 2–6). The prediction log does record the
+answers given in the app and the API, and the feedback loop (``feedback.matched_predictions``)
+knows which fault each of those predictions turned out to have. Training re-estimates every
+ratio from those outcomes (``learned_ratios``), with the hand-set ratio as a prior worth
+``PRIOR_OUTCOMES`` outcomes of that fault: a shop with no answered outcomes keeps the hand-set
+ratios, and one with thousands gets its own.
+
+The ratios are added to what the text already says, as if the answer and the text were
+independent given the fault; "dropped it, screen cracked" with dropped = yes counts the drop
+twice. The cap (``MAX_LOG_RATIO``) bounds what that can cost.
 """
 
 from __future__ import annotations
@@ -51,14 +57,15 @@ MAX_LOG_RATIO = 4.0  # customers misremember and deny spills: no answer rules a 
 
 
 def answered_outcomes(matched: pl.DataFrame) -> pl.DataFrame:
-    """The matched predictions that can teach the answers: one per repair (the latest, since a
-    technician may ask again for the same repair), with the actual fault and the three answers."""
+    """The matched predictions that can teach the answers, with the actual fault and the three
+    answers: one per repair or booking (the latest, since a technician may ask again for the
+    same repair); a prediction linked to neither counts on its own."""
     key = pl.coalesce(
         pl.col("repair_id").cast(pl.String), "booking_reference", "prediction_id"
     ).alias("key")
     return (
         matched.filter(pl.col("actual_fault").is_not_null())
-        .sort("made_at")
+        .sort("made_at", maintain_order=True)
         .with_columns(key)
         .unique("key", keep="last", maintain_order=True)
         .select("actual_fault", *QUESTIONS)
@@ -72,8 +79,8 @@ def learned_ratios(
     prior_outcomes: float = PRIOR_OUTCOMES,
 ) -> AnswerRatios:
     """Every (question, answer, fault) ratio re-estimated from ``outcomes`` (``actual_fault`` and
-    the answers, None when not asked): the observed log ratio (counts smoothed by half an
-    outcome) averaged with the prior's, weighted by the fault's answered outcomes against
+    the answers, None when not asked): the observed ``log P(answer | fault) / P(answer)`` (counts
+    smoothed) averaged with the prior's, weighted by the fault's answered outcomes against
     ``prior_outcomes``; outcomes of faults not in ``fault_codes`` are left out."""
     known = outcomes.filter(pl.col("actual_fault").is_in(list(fault_codes)))
     ratios: AnswerRatios = {}
@@ -84,13 +91,11 @@ def learned_ratios(
         ratios[question] = {answer: {} for answer in (True, False)}
         for fault in fault_codes:
             of_fault = pairs[(fault, True)] + pairs[(fault, False)]
-            others = answered.height - of_fault
             for answer in (True, False):
                 value = prior.get(question, {}).get(answer, {}).get(fault, 0.0)
-                if of_fault and others:
-                    with_answer = pairs[(fault, answer)]
-                    observed = math.log((with_answer + 0.5) / (of_fault + 1)) - math.log(
-                        (given[answer] - with_answer + 0.5) / (others + 1)
+                if of_fault:
+                    observed = math.log((pairs[(fault, answer)] + 0.5) / (of_fault + 1)) - math.log(
+                        (given[answer] + 1) / (answered.height + 2)
                     )
                     value = (of_fault * observed + prior_outcomes * value) / (
                         of_fault + prior_outcomes

@@ -16,6 +16,7 @@ contains the n-gram, which keeps the sum exact.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ class DiagnosticsModel:
     threshold: float = 0.5  # below this top probability the answer recommends a bench diagnosis
     trained_categories: tuple[str, ...] = ()
     # the quick answers' log likelihood ratios (answers.py): hand-set until outcomes teach them
-    answer_ratios: AnswerRatios = field(default_factory=lambda: HAND_SET)
+    answer_ratios: AnswerRatios = field(default_factory=lambda: copy.deepcopy(HAND_SET))
     _columns: np.ndarray | None = field(default=None, repr=False)
     _names: list[tuple[str, str]] | None = field(default=None, repr=False)
     _device_masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
@@ -135,13 +136,16 @@ class DiagnosticsModel:
 
     def _answer_terms(self, case: Case) -> np.ndarray:
         terms = np.zeros(len(self.fault_codes))
-        for question, by_answer in self.answer_ratios.items():
+        for question in QUESTIONS:
             answer = getattr(case, question)
             if answer is None:
                 continue
-            for code, log_ratio in by_answer[bool(answer)].items():
+            for code, log_ratio in self._ratios(question, answer).items():
                 terms[self.fault_codes.index(code)] += log_ratio
         return terms
+
+    def _ratios(self, question: str, answer: bool) -> Mapping[str, float]:
+        return self.answer_ratios.get(question, {}).get(bool(answer), {})
 
     # ---- explanations -------------------------------------------------------------------------
 
@@ -171,7 +175,7 @@ class DiagnosticsModel:
         for question in QUESTIONS:
             answer = getattr(case, question)
             if answer is not None:
-                by_answer = self.answer_ratios[question][bool(answer)]
+                by_answer = self._ratios(question, answer)
                 value = by_answer.get(fault, 0.0) - by_answer.get(versus, 0.0)
                 if value:
                     terms.append(Contribution(f"{question} = {answer}", "answer", value))

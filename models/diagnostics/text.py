@@ -34,6 +34,11 @@ SHORTHAND = {
     "dont": "do not",
     "isnt": "is not",
     "didnt": "did not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "arent": "are not",
+    "hasnt": "has not",
+    "havent": "have not",
     "aint": "is not",
     "kbd": "keyboard",
     "mobo": "motherboard",
@@ -208,14 +213,22 @@ _DAMAGE, _DENIAL, _BETWEEN_DENIAL = (
 
 def without_denied_damage(words: list[str]) -> list[str]:
     """``words`` without the damage words that directly follow a denial (``not cracked``, ``no
-    visible damage``, ``not even broken``); other words a denial precedes stay."""
-    kept = []
+    visible damage``, ``not even broken``), or a denied one and ``or`` (``not cracked or
+    chipped``); other words a denial precedes stay."""
+    kept: list[str] = []
+    denied = False  # the last damage word was denied
     for i, word in enumerate(words):
         before = i - 1
         while before >= 0 and words[before] in _BETWEEN_DENIAL:
             before -= 1
-        if word in _DAMAGE and before >= 0 and words[before] in _DENIAL:
+        if (
+            word in _DAMAGE
+            and before >= 0
+            and (words[before] in _DENIAL or (denied and words[before] in ("or", "nor")))
+        ):
+            denied = True
             continue
+        denied = denied and word in ("or", "nor")
         kept.append(word)
     return kept
 

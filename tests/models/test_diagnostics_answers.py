@@ -29,7 +29,7 @@ OUTCOME_SCHEMA = {
 
 def _planted_outcomes(n: int, seed: int = 0) -> pl.DataFrame:
     """Outcomes over four faults where a liquid-damaged device is admitted wet 90 % of the time
-    and any other 5 %: the log ratio of "yes, liquid" for liquid damage is log(0.9 / 0.05)."""
+    and any other 5 %: "yes, liquid" moves liquid damage log(0.9 / 0.05) above any other."""
     rng = np.random.default_rng(seed)
     faults = rng.choice(["liquid_damage", "cracked_screen", "battery_worn", "software_fault"], n)
     wet = rng.random(n) < np.where(faults == "liquid_damage", 0.9, 0.05)
@@ -39,8 +39,10 @@ def _planted_outcomes(n: int, seed: int = 0) -> pl.DataFrame:
     )
 
 
-def _wet_ratio(outcomes: pl.DataFrame) -> float:
-    return learned_ratios(outcomes, CODES)["liquid_exposure"][True]["liquid_damage"]
+def _wet_shift(outcomes: pl.DataFrame, versus: str = "cracked_screen") -> float:
+    """How far "yes, liquid" moves liquid damage's logit above ``versus``'s."""
+    wet = learned_ratios(outcomes, CODES)["liquid_exposure"][True]
+    return wet["liquid_damage"] - wet.get(versus, 0.0)
 
 
 def test_without_outcomes_the_hand_set_ratios_hold() -> None:
@@ -50,14 +52,22 @@ def test_without_outcomes_the_hand_set_ratios_hold() -> None:
             assert learned[question][answer] == {f: v for f, v in by_fault.items() if v}
 
 
-def test_many_outcomes_recover_the_planted_ratio() -> None:
-    assert _wet_ratio(_planted_outcomes(20_000)) == pytest.approx(math.log(0.9 / 0.05), abs=0.15)
+def test_many_outcomes_recover_the_planted_shift_between_faults() -> None:
+    many = _planted_outcomes(20_000)
+    assert _wet_shift(many) == pytest.approx(math.log(0.9 / 0.05), abs=0.15)
+    assert _wet_shift(many, versus="battery_worn") == pytest.approx(math.log(0.9 / 0.05), abs=0.15)
+
+
+def test_faults_the_answer_does_not_tell_apart_stay_level() -> None:
+    wet = learned_ratios(_planted_outcomes(20_000), CODES)["liquid_exposure"][True]
+    assert wet["cracked_screen"] == pytest.approx(wet["battery_worn"], abs=0.15)
 
 
 def test_a_few_outcomes_barely_move_the_hand_set_ratio() -> None:
-    few = _planted_outcomes(12)
     hand = HAND_SET["liquid_exposure"][True]["liquid_damage"]
-    assert abs(_wet_ratio(few) - hand) < abs(_wet_ratio(_planted_outcomes(20_000)) - hand) / 2
+    few = learned_ratios(_planted_outcomes(12), CODES)["liquid_exposure"][True]["liquid_damage"]
+    many = learned_ratios(_planted_outcomes(20_000), CODES)["liquid_exposure"][True]
+    assert abs(few - hand) < abs(many["liquid_damage"] - hand) / 2
 
 
 def test_a_question_nobody_answered_keeps_its_hand_set_ratios() -> None:
@@ -79,7 +89,7 @@ def test_an_answer_never_rules_a_fault_out() -> None:
 def test_outcomes_of_unknown_fault_codes_are_left_out() -> None:
     outcomes = _planted_outcomes(2_000)
     typo = outcomes.with_columns(actual_fault=pl.lit("liquid_dmg"), liquid_exposure=pl.lit(True))
-    assert _wet_ratio(pl.concat([outcomes, typo])) == _wet_ratio(outcomes)
+    assert _wet_shift(pl.concat([outcomes, typo])) == _wet_shift(outcomes)
 
 
 def test_one_repair_asked_about_twice_counts_once_with_its_latest_answers() -> None:
