@@ -247,3 +247,11 @@ with loop_tab:
         st.altair_chart(dx.confusion_chart(feedback.confusion_matrix(matched)), width="stretch")
         st.markdown("**Latest predictions with an outcome**")
         st.dataframe(dx.recent_predictions(matched), hide_index=True)
+        loaded, _ = dx.load_model()
+        if loaded is not None:
+            st.markdown(
+                "**What the quick answers are worth** (how much an answer multiplies a fault's "
+                f"odds: hand-set, in model v{loaded.version}, and from the answered outcomes so "
+                "far, which the next training uses)"
+            )
+            st.dataframe(dx.answer_weights(loaded.model, matched), hide_index=True)

@@ -8,6 +8,7 @@ cached for a minute, but a session sees what it records itself at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import altair as alt
@@ -16,7 +17,7 @@ import streamlit as st
 
 from core.settings import get_settings
 from data import reference
-from models.diagnostics import feedback, prediction_log
+from models.diagnostics import answers, feedback, prediction_log
 from models.diagnostics.diagnose import (
     Diagnosis,
     SimilarRepairs,
@@ -26,7 +27,7 @@ from models.diagnostics.diagnose import (
     stock_at_store,
 )
 from models.diagnostics.features import Case
-from models.diagnostics.model import Explanation
+from models.diagnostics.model import DiagnosticsModel, Explanation
 from models.diagnostics.store import LoadedModel, ModelNotTrainedError, ProductionModel
 from models.registry import RegistryError
 from ui.warehouse import cursor
@@ -376,6 +377,41 @@ def confusion_chart(cells: pl.DataFrame) -> alt.Chart:
         color=alt.condition("datum.share_of_actual > 0.5", alt.value("white"), alt.value("black")),
     )
     return heat + text
+
+
+QUESTION_LABELS = {"powers_on": "Powers on", "liquid_exposure": "Liquid", "dropped": "Dropped"}
+
+
+def answer_weights(model: DiagnosticsModel, matched: pl.DataFrame, n: int = 12) -> pl.DataFrame:
+    """How much each quick answer multiplies each fault's odds: the hand-set start, the model in
+    use, and what the outcomes logged so far would give at the next training; the ``n`` where
+    retraining would change most first."""
+    outcomes = answers.answered_outcomes(matched)
+    now = answers.learned_ratios(outcomes, model.fault_codes)
+    names = fault_names()
+    rows = []
+    for question in answers.QUESTIONS:
+        counts = outcomes.filter(pl.col(question).is_not_null())["actual_fault"].value_counts()
+        of_fault = dict(counts.iter_rows())
+        for answer in (True, False):
+            cells = (answers.HAND_SET, model.answer_ratios, now)
+            faults = set().union(*(c.get(question, {}).get(answer, {}) for c in cells))
+            for fault in faults:
+                hand, in_use, learnt = (c.get(question, {}).get(answer, {}).get(fault, 0.0)
+                                        for c in cells)  # fmt: skip
+                rows.append({
+                    "Answer": f"{QUESTION_LABELS[question]}: {'yes' if answer else 'no'}",
+                    "Fault": names.get(fault, fault),
+                    "Hand-set": f"×{math.exp(hand):.2f}",
+                    "In use": f"×{math.exp(in_use):.2f}",
+                    "From outcomes so far": f"×{math.exp(learnt):.2f}",
+                    "Outcomes": of_fault.get(fault, 0),
+                    "change": abs(learnt - in_use),
+                })  # fmt: skip
+    frame = pl.DataFrame(rows, schema_overrides={"Outcomes": pl.Int64})
+    if frame.is_empty():
+        return frame
+    return frame.sort(["change", "Outcomes"], descending=True).head(n).drop("change")
 
 
 def recent_predictions(matched: pl.DataFrame, n: int = 20) -> pl.DataFrame:

@@ -11,7 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.settings import Settings
-from models.diagnostics.prediction_log import read_predictions
+from models.diagnostics.diagnose import Candidate, Diagnosis
+from models.diagnostics.features import Case
+from models.diagnostics.prediction_log import read_predictions, record_outcome, record_predictions
 from tests.conftest import diagnostics_copy
 
 PAGE = str(Path(__file__).parents[2] / "pages" / "2_Diagnostics.py")
@@ -130,3 +132,21 @@ def test_without_a_warehouse_the_model_still_answers_and_says_what_is_missing(
     assert "No warehouse yet" in at.info[0].value
     assert at.expander[0].label.startswith("1. Cracked front glass")
     assert any("past repairs appear here after `repairlens etl`" in i.value for i in at.info)
+
+
+def test_the_loop_shows_what_the_logged_quick_answers_would_teach(workdir: Path) -> None:
+    settings = Settings(data_dir=workdir)
+    answer = Diagnosis((Candidate("cracked_screen", 0.5, "repair", None, None, None, "none"),),
+                       False, "")  # fmt: skip
+    faults = ["liquid_damage" if i % 4 == 0 else "cracked_screen" for i in range(200)]
+    cases = [Case("phone", "stopped working", liquid_exposure=f == "liquid_damage") for f in faults]
+    ids = record_predictions(
+        settings, source="app", answers=[(c, answer) for c in cases], model_version=1
+    )
+    for prediction_id, fault in zip(ids, faults, strict=True):
+        record_outcome(settings, prediction_id, confirmed_fault=fault, by="tests")
+
+    weights = next(d.value for d in _page().dataframe if "From outcomes so far" in d.value.columns)
+    wet = weights[(weights["Answer"] == "Liquid: yes") & (weights["Fault"] == "Liquid damage")]
+    assert wet["Outcomes"].item() == 50
+    assert wet["From outcomes so far"].item() != wet["In use"].item()
