@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/diagnostics_text_noise.py --stores 4 --years 3 --seed 42
 
 Real side: ``models/diagnostics/eval_data/openrepair_text_modes.csv``, 300 OpenRepair laptop and
-tablet records drawn at random (``polars.DataFrame.sample(n=300, seed=20261128)`` over the records
-with a problem text, laptops then tablets) and labelled by reading each text, by two labellers
-working apart with one written rubric, disagreements settled by a third reading:
+tablet records drawn at random (polars 2.1 ``DataFrame.sample(n=300, seed=20261128,
+shuffle=True)`` over the records with a problem text, laptops then tablets) and labelled by
+reading each text, by two labellers working apart with one written rubric, disagreements
+settled by a third reading:
 
 - ``vague``: the text names no symptom, part or cause ("not working", "defekt", "Laptop");
 - ``consistent``: it names one the recorded fault type could produce;
