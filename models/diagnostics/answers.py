@@ -58,10 +58,14 @@ MAX_LOG_RATIO = 4.0  # customers misremember and deny spills: no answer rules a 
 
 def answered_outcomes(matched: pl.DataFrame) -> pl.DataFrame:
     """The matched predictions that can teach the answers, with the actual fault and the three
-    answers: one per repair or booking (the latest, since a technician may ask again for the
-    same repair); a prediction linked to neither counts on its own."""
+    answers: one per repair (the latest, since a technician may ask again for the same repair),
+    whether the prediction was linked to it directly or through its booking; a prediction linked
+    to neither counts on its own."""
     key = pl.coalesce(
-        pl.col("repair_id").cast(pl.String), "booking_reference", "prediction_id"
+        pl.col("outcome_repair_id").cast(pl.String),
+        pl.col("repair_id").cast(pl.String),
+        "booking_reference",
+        "prediction_id",
     ).alias("key")
     return (
         matched.filter(pl.col("actual_fault").is_not_null())

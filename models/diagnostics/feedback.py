@@ -87,8 +87,9 @@ def repair_outcomes(
 
 def match_outcomes(predictions: pl.DataFrame, repairs: pl.DataFrame) -> pl.DataFrame:
     """The predictions that have an outcome, each with ``actual_fault``, ``actual_source``
-    (``repair`` or ``technician``), ``resolved_at`` and whether the actual fault was the top
-    candidate (``is_top1_correct``) or among the first three (``is_top3_correct``).
+    (``repair`` or ``technician``), ``resolved_at``, the completed repair it came from
+    (``outcome_repair_id``, null for a technician's verdict) and whether the actual fault was the
+    top candidate (``is_top1_correct``) or among the first three (``is_top3_correct``).
 
     ``predictions`` is ``prediction_log.read_predictions``; ``repairs`` has ``REPAIR_COLUMNS``.
     """
@@ -101,6 +102,7 @@ def match_outcomes(predictions: pl.DataFrame, repairs: pl.DataFrame) -> pl.DataF
         repairs.filter(pl.col("booking_reference").is_not_null())
         .select(
             "booking_reference",
+            booking_repair_id=pl.col("repair_id"),
             booking_fault=pl.col("actual_fault"),
             booking_completed_at=pl.col("completed_at"),
         )
@@ -123,8 +125,18 @@ def match_outcomes(predictions: pl.DataFrame, repairs: pl.DataFrame) -> pl.DataF
         .then(pl.col("booking_completed_at"))
         .otherwise(pl.col("confirmed_at"))
     )
+    outcome_repair = (
+        pl.when(pl.col("repair_fault").is_not_null())
+        .then(pl.col("repair_id"))
+        .otherwise(pl.col("booking_repair_id"))
+    )
     return (
-        joined.with_columns(actual_fault=actual, actual_source=source, resolved_at=resolved)
+        joined.with_columns(
+            actual_fault=actual,
+            actual_source=source,
+            resolved_at=resolved,
+            outcome_repair_id=outcome_repair,
+        )
         .filter(pl.col("actual_fault").is_not_null())
         .with_columns(
             is_top1_correct=(pl.col("top_fault") == pl.col("actual_fault")).fill_null(False),
@@ -133,7 +145,13 @@ def match_outcomes(predictions: pl.DataFrame, repairs: pl.DataFrame) -> pl.DataF
             .list.contains(pl.col("actual_fault"))
             .fill_null(False),
         )
-        .drop("repair_fault", "booking_fault", "repair_completed_at", "booking_completed_at")
+        .drop(
+            "repair_fault",
+            "booking_fault",
+            "booking_repair_id",
+            "repair_completed_at",
+            "booking_completed_at",
+        )
     )
 
 

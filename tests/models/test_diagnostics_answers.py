@@ -96,16 +96,19 @@ def test_one_repair_asked_about_twice_counts_once_with_its_latest_answers() -> N
     start = datetime(2026, 11, 1, 9)
     matched = pl.DataFrame(
         {
-            "prediction_id": ["a", "b", "c"],
-            "made_at": [start, start + timedelta(minutes=5), start],
-            "repair_id": [7, 7, None],
-            "booking_reference": [None, None, "RL-1"],
-            "actual_fault": ["liquid_damage", "liquid_damage", "cracked_screen"],
-            "powers_on": [None, False, True],
-            "liquid_exposure": [None, True, False],
-            "dropped": [None, None, True],
+            "prediction_id": ["a", "b", "c", "d"],
+            "made_at": [start, start + timedelta(minutes=5), start, start],
+            "repair_id": [7, None, None, None],
+            "booking_reference": [None, "RL-7", "RL-1", None],  # RL-7 became repair 7
+            "outcome_repair_id": [7, 7, 12, None],
+            "actual_fault": ["liquid_damage", "liquid_damage", "cracked_screen", "battery_worn"],
+            "powers_on": [None, False, True, True],
+            "liquid_exposure": [None, True, False, None],
+            "dropped": [None, None, True, None],
         }
     )
     outcomes = answered_outcomes(matched)
-    assert outcomes.height == 2
+    assert outcomes["actual_fault"].sort().to_list() == [
+        "battery_worn", "cracked_screen", "liquid_damage"
+    ]  # fmt: skip
     assert outcomes.filter(pl.col("actual_fault") == "liquid_damage")["liquid_exposure"].item()

@@ -93,6 +93,7 @@ def test_the_completed_repair_outranks_the_technicians_confirmation(log: Setting
 def test_a_booking_reference_finds_the_repair_it_became(log: Settings) -> None:
     b = _matched(log).filter(pl.col("booking_reference") == "BK-2").row(0, named=True)
     assert (b["actual_fault"], b["actual_source"]) == ("charging_port", "repair")
+    assert b["outcome_repair_id"] == 20
     assert b["is_top1_correct"] is False and b["is_top3_correct"] is True
 
 
