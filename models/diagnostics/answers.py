@@ -52,6 +52,7 @@ HAND_SET: AnswerRatios = {
     },
 }  # fmt: skip
 
+OUTCOME_SCHEMA = {"actual_fault": pl.String, **dict.fromkeys(QUESTIONS, pl.Boolean)}
 PRIOR_OUTCOMES = 30  # the hand-set ratio counts as this many answered outcomes of the fault
 MAX_LOG_RATIO = 4.0  # customers misremember and deny spills: no answer rules a fault out
 

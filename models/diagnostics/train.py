@@ -21,12 +21,18 @@ import polars as pl
 from core.settings import Settings
 from data import reference
 from models import registry
-from models.diagnostics.answers import answered_outcomes, learned_ratios, outcome_counts
+from models.diagnostics.answers import (
+    OUTCOME_SCHEMA,
+    answered_outcomes,
+    learned_ratios,
+    outcome_counts,
+)
 from models.diagnostics.baseline import KeywordBaseline, fit_keyword_baseline
 from models.diagnostics.features import CATEGORIES, Case, build_pipeline, case_frame
 from models.diagnostics.feedback import matched_predictions
 from models.diagnostics.metrics import expected_calibration_error, ranked_codes, top_k_accuracy
 from models.diagnostics.model import DiagnosticsModel, fit_temperature, softmax
+from models.diagnostics.prediction_log import PredictionLogError
 from models.diagnostics.pricing import price_table
 from models.diagnostics.store import KIND, save_model
 from models.errors import ModelInputError
@@ -271,11 +277,12 @@ def train_diagnostics(
     say(f"read {rows.height:,} completed repairs from warehouse {version_read}")
     model, evaluation = fit_model(rows, parameters)
     say(f"fitted: hold-out top-1 {evaluation.top1:.3f}, top-3 {evaluation.top3:.3f}")
-    outcomes = answered_outcomes(matched_predictions(settings)[0])
+    outcomes, problem = logged_outcomes(settings)
     model.answer_ratios = learned_ratios(outcomes, model.fault_codes)
     answered = outcome_counts(outcomes)
     say(
-        "quick-answer weights from "
+        problem
+        or "quick-answer weights from "
         + ", ".join(f"{n:,} {question} outcomes" for question, n in answered.items())
         + " (hand-set where there are none)"
     )
@@ -300,6 +307,17 @@ def train_diagnostics(
         settings=settings,
     )
     return registry.promote_if_first(entry, requested=promote, by=user, settings=settings)
+
+
+def logged_outcomes(settings: Settings) -> tuple[pl.DataFrame, str | None]:
+    """The prediction log's answered outcomes (``answers.answered_outcomes``), and a one-line
+    problem when the log cannot be read: training then keeps the hand-set answer weights rather
+    than fail."""
+    try:
+        return answered_outcomes(matched_predictions(settings)[0]), None
+    except PredictionLogError as error:
+        problem = f"{error}; quick-answer weights stay hand-set"
+        return pl.DataFrame(schema=OUTCOME_SCHEMA), problem
 
 
 def describe_entry(entry: registry.Entry) -> str:

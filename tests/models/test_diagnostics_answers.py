@@ -5,26 +5,25 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from core.settings import Settings
 from data import reference
 from models.diagnostics.answers import (
     HAND_SET,
     MAX_LOG_RATIO,
+    OUTCOME_SCHEMA,
     answered_outcomes,
     learned_ratios,
 )
+from models.diagnostics.prediction_log import log_path
+from models.diagnostics.train import logged_outcomes
 
 CODES = tuple(reference.faults()["code"].to_list())
-OUTCOME_SCHEMA = {
-    "actual_fault": pl.String,
-    "powers_on": pl.Boolean,
-    "liquid_exposure": pl.Boolean,
-    "dropped": pl.Boolean,
-}
 
 
 def _planted_outcomes(n: int, seed: int = 0) -> pl.DataFrame:
@@ -112,3 +111,11 @@ def test_one_repair_asked_about_twice_counts_once_with_its_latest_answers() -> N
         "battery_worn", "cracked_screen", "liquid_damage"
     ]  # fmt: skip
     assert outcomes.filter(pl.col("actual_fault") == "liquid_damage")["liquid_exposure"].item()
+
+
+def test_an_unreadable_prediction_log_leaves_training_the_hand_set_weights(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    log_path(settings).write_bytes(b"not a database" * 100)
+    outcomes, problem = logged_outcomes(settings)
+    assert outcomes.is_empty() and problem is not None
+    assert "cannot open the prediction log" in problem and "stay hand-set" in problem
