@@ -1,6 +1,6 @@
-"""How often real intake text names no symptom, beside the share the generator plants.
+"""How often real intake text names no symptom: the figure to set beside the generator's share.
 
-    .venv/bin/python benchmarks/diagnostics_text_noise.py --stores 4 --years 3 --seed 42
+    .venv/bin/python benchmarks/diagnostics_text_noise.py
 
 Real side: ``models/diagnostics/eval_data/openrepair_text_modes.csv``, 300 OpenRepair laptop and
 tablet records drawn at random (polars 2.1 ``DataFrame.sample(n=300, seed=20261128,
@@ -19,10 +19,10 @@ vague share of all texts measures the customers. (Every vague text in the sample
 Unknown, Other or Poor data; 3 of 254 typed texts point elsewhere, which are typing slips.)
 How often customers describe another fault's symptoms cannot be read from this data.
 
-Generated side: the generator's simulation, re-run in memory: the share of vague and of
-misleading texts among the recorded repairs, per category.
+The generator's planted shares (vague and misleading) are the "share" column of
+``diagnostics_ceiling.py``'s table.
 
-Prints Markdown tables, the real shares with 95 % Wilson intervals.
+Prints a Markdown table of the shares with 95 % Wilson intervals.
 """
 
 from __future__ import annotations
@@ -32,16 +32,11 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data.generator.config import GeneratorConfig  # noqa: E402
-from data.generator.faults import DEVICE_CATEGORIES  # noqa: E402
-from data.generator.history import simulate_history  # noqa: E402
-from data.generator.visits import MISLEADING, VAGUE  # noqa: E402
 from models.diagnostics.openrepair import EVAL_DIR  # noqa: E402
 
 LABELS = EVAL_DIR / "openrepair_text_modes.csv"
@@ -72,39 +67,13 @@ def real_shares(labels: pl.DataFrame) -> dict[str, tuple[int, int]]:
     }
 
 
-def generated_shares(config: GeneratorConfig) -> dict[str, tuple[float, float]]:
-    """category → (vague share, misleading share) of the recorded repairs' texts."""
-    sim = simulate_history(config)
-    visits = sim.visits
-    kept = ~visits["future"] & ~visits["cancelled"]
-    category = np.asarray(sim.world.catalogue.model_category)[visits["model"][kept]]
-    mode = visits["text_mode"][kept]
-    return {
-        name: (
-            float((mode[category == c] == VAGUE).mean()),
-            float((mode[category == c] == MISLEADING).mean()),
-        )
-        for c, name in enumerate(DEVICE_CATEGORIES)
-    }
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stores", type=int, default=4)
-    parser.add_argument("--years", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     print("| real intake text (OpenRepair sample) | share | 95 % interval | count |")
     print("|---|---:|---:|---:|")
     for measure, (hits, n) in real_shares(pl.read_csv(LABELS)).items():
         low, high = wilson(hits, n)
         print(f"| {measure} | {hits / n:.1%} | {low:.1%}–{high:.1%} | {hits}/{n} |")
-    print()
-    print("| generated text | vague | misleading |")
-    print("|---|---:|---:|")
-    config = GeneratorConfig(stores=args.stores, years=args.years, seed=args.seed)
-    for name, (vague, misleading) in generated_shares(config).items():
-        print(f"| {name} | {vague:.1%} | {misleading:.1%} |")
 
 
 if __name__ == "__main__":
