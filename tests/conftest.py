@@ -123,9 +123,9 @@ def trained_diagnostics_dir(built_data_dir: Path, tmp_path_factory: pytest.TempP
     from core.settings import Settings
     from models.diagnostics.train import train_diagnostics
 
-    directory = tmp_path_factory.mktemp("trained-diagnostics") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(
+        built_data_dir, tmp_path_factory.mktemp("trained-diagnostics") / "var"
+    )
     # Smaller text features than production keep the session fit short.
     train_diagnostics(
         Settings(data_dir=directory), started_by="tests", parameters={"max_char_features": 20_000}
@@ -133,12 +133,19 @@ def trained_diagnostics_dir(built_data_dir: Path, tmp_path_factory: pytest.TempP
     return directory
 
 
+def linked_warehouse(source: Path, directory: Path) -> Path:
+    """``directory`` (created) as a data directory reading ``source``'s warehouse through a link,
+    so a test gets its own models and logs without copying the warehouse."""
+    directory.mkdir(parents=True)
+    (directory / "warehouse.duckdb").symlink_to((source / "warehouse.duckdb").resolve())
+    return directory
+
+
 def diagnostics_copy(trained: Path, target: Path) -> Path:
     """A private data directory with the trained model and the shared warehouse linked."""
     import shutil
 
-    target.mkdir(parents=True)
-    (target / "warehouse.duckdb").symlink_to((trained / "warehouse.duckdb").resolve())
+    linked_warehouse(trained, target)
     shutil.copytree(trained / "models", target / "models")
     return target
 
@@ -150,9 +157,9 @@ def trained_forecast_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPath
     from core.settings import Settings
     from models.forecasting.train import train_forecast
 
-    directory = tmp_path_factory.mktemp("trained-forecast") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(
+        built_data_dir, tmp_path_factory.mktemp("trained-forecast") / "var"
+    )
     train_forecast(Settings(data_dir=directory), started_by="tests")
     return directory
 
@@ -165,9 +172,9 @@ def trained_customers_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPat
     from models.churn.train import train_churn
     from models.clv.train import train_clv
 
-    directory = tmp_path_factory.mktemp("trained-customers") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(
+        built_data_dir, tmp_path_factory.mktemp("trained-customers") / "var"
+    )
     train_clv(Settings(data_dir=directory), started_by="tests")
     train_churn(Settings(data_dir=directory), started_by="tests")
     return directory

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from core.settings import Settings
 from models import jobs, registry
+from tests.conftest import linked_warehouse
 from tests.e2e.conftest import screenshot, wait_for_page
 from tests.models.test_registry_consumers import register_small_diagnostics
 from tests.ui.test_model_lab_page import SLOW_DIAGNOSTICS
@@ -18,9 +19,7 @@ from tests.ui.test_model_lab_page import SLOW_DIAGNOSTICS
 @pytest.fixture
 def lab_dir(built_data_dir: Path, tmp_path: Path) -> Path:
     """The shared warehouse with diagnostics v1 in production and v2 a candidate."""
-    directory = tmp_path / "lab"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(built_data_dir, tmp_path / "lab")
     settings = Settings(data_dir=directory)
     first = register_small_diagnostics(settings, settings, started_by="ann")
     registry.promote("diagnostics", 1, by="ann", reason="first model", settings=settings)

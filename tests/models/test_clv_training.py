@@ -13,6 +13,7 @@ from core.settings import Settings
 from models import registry
 from models.clv.history import last_day, read_customer_repairs
 from models.clv.train import describe_entry, load_params, score_customers
+from tests.conftest import linked_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +52,7 @@ def test_customer_scores_give_expected_repairs_value_and_p_alive(settings):
 def test_the_train_clv_command_registers_a_candidate_after_the_first(
     trained_customers_dir, tmp_path, use_data_dir
 ):
-    copy = tmp_path / "var"
-    copy.mkdir()
-    (copy / "warehouse.duckdb").symlink_to((trained_customers_dir / "warehouse.duckdb").resolve())
+    copy = linked_warehouse(trained_customers_dir, tmp_path / "var")
     shutil.copytree(trained_customers_dir / "models", copy / "models")
     use_data_dir(copy)
     result = CliRunner().invoke(app, ["train", "clv"])

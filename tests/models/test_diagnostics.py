@@ -30,6 +30,7 @@ from models.diagnostics.prediction_log import record_outcome, record_predictions
 from models.diagnostics.store import KIND, ProductionModel, load_production_model
 from models.diagnostics.text import normalise_text
 from models.diagnostics.train import baseline_from_rows, train_diagnostics, training_rows
+from tests.conftest import linked_warehouse
 
 # Smaller text features than production: the session fit stays well under half a minute.
 FAST = {"max_char_features": 20_000}
@@ -37,9 +38,7 @@ FAST = {"max_char_features": 20_000}
 
 @pytest.fixture(scope="session")
 def trained_dir(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("diagnostics") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(built_data_dir, tmp_path_factory.mktemp("diagnostics") / "var")
     train_diagnostics(Settings(data_dir=directory), started_by="tests", parameters=FAST)
     return directory
 
@@ -155,9 +154,7 @@ def test_dropped_answer_shifts_the_odds_by_its_set_likelihood_ratio(loaded) -> N
 def test_retraining_learns_quick_answer_weights_from_logged_outcomes(
     built_data_dir: Path, tmp_path: Path
 ) -> None:
-    directory = tmp_path / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(built_data_dir, tmp_path / "var")
     settings = Settings(data_dir=directory)
     # 100 liquid-damaged phones all admitted wet; 15 of 300 others said wet too
     faults = ["liquid_damage" if i % 4 == 0 else "cracked_screen" for i in range(400)]

@@ -23,6 +23,7 @@ from models.diagnostics.feedback import (
     summarise,
 )
 from models.diagnostics.prediction_log import read_predictions, record_outcome, record_prediction
+from tests.conftest import linked_warehouse
 
 
 def _answer(*faults: str, bench: bool = False) -> Diagnosis:
@@ -163,9 +164,7 @@ def test_repairs_in_the_warehouse_close_the_loop(built_data_dir: Path, tmp_path:
         (cancelled,) = db.execute(
             "SELECT repair_id FROM fct_repairs WHERE is_cancelled ORDER BY repair_id LIMIT 1"
         ).fetchone()
-    directory = tmp_path / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(built_data_dir, tmp_path / "var")
     settings = Settings(data_dir=directory)
     (by_id, fault_1, _), (_, fault_2, reference) = completed
     _log(settings, "phone", ("cracked_screen",), MONDAY_1, repair_id=by_id)

@@ -27,6 +27,7 @@ from models.forecasting.store import (
 )
 from models.forecasting.train import ForecastTrainingError, train_forecast
 from models.training import FAMILIES, family
+from tests.conftest import linked_warehouse
 from warehouse.reader import connect_read_only
 
 
@@ -197,9 +198,7 @@ def test_without_a_production_forecast_readers_get_none(data_dir: Path) -> None:
 def test_training_on_a_few_weeks_of_history_says_how_much_is_needed(
     trained_forecast_dir: Path, tmp_path: Path
 ) -> None:
-    directory = tmp_path / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(trained_forecast_dir / "warehouse.duckdb")
+    directory = linked_warehouse(trained_forecast_dir, tmp_path / "var")
     settings = Settings(data_dir=directory)
     end = production_forecasts(Settings(data_dir=trained_forecast_dir)).history["ds"].max()
     with pytest.raises(ForecastTrainingError, match="needs at least 56"):
@@ -210,9 +209,7 @@ def test_training_on_a_few_weeks_of_history_says_how_much_is_needed(
 def test_train_forecast_command_reports_too_short_history_in_one_line(
     trained_forecast_dir: Path, tmp_path: Path, use_data_dir
 ) -> None:
-    directory = tmp_path / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(trained_forecast_dir / "warehouse.duckdb")
+    directory = linked_warehouse(trained_forecast_dir, tmp_path / "var")
     use_data_dir(directory)
     end = production_forecasts(Settings(data_dir=trained_forecast_dir)).history["ds"].max()
     since = f"{end - timedelta(days=20):%Y-%m-%d}"

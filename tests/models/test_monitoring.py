@@ -26,6 +26,7 @@ from models.monitoring.report import (
     device_mix_check,
     vocabulary_check,
 )
+from tests.conftest import linked_warehouse
 from tests.models.test_registry_consumers import register_small_diagnostics
 from warehouse.reader import connect_read_only
 
@@ -114,9 +115,7 @@ def test_confusion_counts_pool_rare_codes_as_other():
 @pytest.fixture(scope="module")
 def early_model(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Production: a diagnostics model trained on the history up to 60 days before the end."""
-    directory = tmp_path_factory.mktemp("monitoring") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(built_data_dir, tmp_path_factory.mktemp("monitoring") / "var")
     settings = Settings(data_dir=directory)
     connection = connect_read_only(settings)
     (latest,) = connection.execute("SELECT max(received_date) FROM fct_repairs").fetchone()
@@ -149,8 +148,7 @@ def test_a_model_trained_up_to_the_latest_repairs_has_nothing_to_drift_from(
     built_data_dir, tmp_path
 ):
     settings = Settings(data_dir=tmp_path / "var")
-    (tmp_path / "var").mkdir()
-    (tmp_path / "var" / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    linked_warehouse(built_data_dir, tmp_path / "var")
     registry.register(
         "diagnostics",
         b"x",
@@ -217,8 +215,7 @@ def _forecast_registry(built_data_dir: Path, directory: Path, error: float) -> S
 
     from models.forecasting.demand import daily_demand, demand_series
 
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    linked_warehouse(built_data_dir, directory)
     settings = Settings(data_dir=directory)
     connection = connect_read_only(settings)
     (latest,) = connection.execute("SELECT max(received_date) FROM fct_repairs").fetchone()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import linked_warehouse
+
 PAGE = str(Path(__file__).parents[2] / "pages" / "5_Customer_Insights.py")
 
 
@@ -28,9 +30,7 @@ def test_without_a_warehouse_the_page_says_how_to_load_data(data_dir):
 
 
 def test_untrained_models_name_the_commands_that_train_them(built_data_dir, use_data_dir, tmp_path):
-    copy = tmp_path / "var"
-    copy.mkdir()
-    (copy / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    copy = linked_warehouse(built_data_dir, tmp_path / "var")
     use_data_dir(copy)
     at = _page()
     infos = _texts(at.info)

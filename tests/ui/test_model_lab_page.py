@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core.settings import Settings
 from models import jobs, registry
 from models.training import FAMILIES, Family
+from tests.conftest import linked_warehouse
 from tests.models.test_registry_consumers import register_small_diagnostics
 
 PAGE = str(Path(__file__).parents[2] / "pages" / "6_Model_Lab.py")
@@ -27,9 +28,7 @@ SLOW_DIAGNOSTICS = Family(
 def lab_template(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the shared warehouse and two diagnostics versions: v1 in
     production, v2 a candidate (the same artifact, registered again)."""
-    directory = tmp_path_factory.mktemp("lab") / "var"
-    directory.mkdir()
-    (directory / "warehouse.duckdb").symlink_to(built_data_dir / "warehouse.duckdb")
+    directory = linked_warehouse(built_data_dir, tmp_path_factory.mktemp("lab") / "var")
     settings = Settings(data_dir=directory)
     first = register_small_diagnostics(settings, settings, started_by="ann")
     registry.promote("diagnostics", 1, by="ann", reason="first model", settings=settings)
