@@ -389,16 +389,16 @@ def answer_weights(model: DiagnosticsModel, matched: pl.DataFrame, n: int = 12) 
     outcomes = answers.answered_outcomes(matched)
     now = answers.learned_ratios(outcomes, model.fault_codes)
     names = fault_names()
+    sources = (answers.HAND_SET, model.answer_ratios, now)
     rows = []
     for question in answers.QUESTIONS:
         counts = outcomes.filter(pl.col(question).is_not_null())["actual_fault"].value_counts()
         of_fault = dict(counts.iter_rows())
         for answer in (True, False):
-            cells = (answers.HAND_SET, model.answer_ratios, now)
-            faults = set().union(*(c.get(question, {}).get(answer, {}) for c in cells))
+            cells = [ratios.get(question, {}).get(answer, {}) for ratios in sources]
+            faults = set().union(*cells)
             for fault in faults:
-                hand, in_use, learnt = (c.get(question, {}).get(answer, {}).get(fault, 0.0)
-                                        for c in cells)  # fmt: skip
+                hand, in_use, learnt = (cell.get(fault, 0.0) for cell in cells)
                 rows.append({
                     "Answer": f"{QUESTION_LABELS[question]}: {'yes' if answer else 'no'}",
                     "Fault": names.get(fault, fault),
@@ -408,9 +408,7 @@ def answer_weights(model: DiagnosticsModel, matched: pl.DataFrame, n: int = 12) 
                     "Outcomes": of_fault.get(fault, 0),
                     "change": abs(learnt - in_use),
                 })  # fmt: skip
-    frame = pl.DataFrame(rows, schema_overrides={"Outcomes": pl.Int64})
-    if frame.is_empty():
-        return frame
+    frame = pl.DataFrame(rows)  # never empty: the hand-set ratios always have rows
     return frame.sort(["change", "Outcomes"], descending=True).head(n).drop("change")
 
 
